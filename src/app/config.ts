@@ -1,0 +1,215 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_LIMITS, type ProbeLimits } from '../checks/probe.ts';
+import { DEFAULT_PORTS, makePolicy, parseCidrList, type AddressPolicy } from '../checks/ssrf.ts';
+import { parseDuration } from '../core/duration.ts';
+
+/**
+ * Every setting and limit in one place, validated at start. A wrong value stops start-up
+ * with one line that names the variable and what it expects.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Config {
+  readonly port: number;
+  readonly storeUrl: string;
+  readonly redisUrl?: string;
+  readonly mode: 'single' | 'distributed';
+  readonly policy: AddressPolicy;
+  readonly controlUrls: readonly string[];
+  readonly catalogFile?: string;
+  readonly region: string;
+  readonly limits: ProbeLimits;
+  readonly slowMs: number;
+  readonly confirmAttempts: number;
+  readonly confirmDelayMs: number;
+  readonly extraCa: readonly string[];
+  readonly logLevel: LogLevel;
+  readonly slack: {
+    readonly botToken?: string;
+    readonly signingSecret?: string;
+    readonly appToken?: string;
+    readonly clientId?: string;
+    readonly clientSecret?: string;
+    readonly stateSecret?: string;
+    readonly apiUrl: string;
+  };
+  readonly discord: {
+    readonly token?: string;
+    readonly applicationId?: string;
+    readonly apiUrl?: string;
+    readonly guildId?: string;
+  };
+}
+
+export const DEFAULT_CONTROL_URLS = [
+  'https://www.google.com/generate_204',
+  'https://www.cloudflare.com/cdn-cgi/trace',
+  'https://www.microsoft.com/',
+];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const v = str(env, name);
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v)) throw new ConfigError(name, `expects a whole number from ${min} to ${max}, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(name, `expects a whole number from ${min} to ${max}, got ${n}`);
+  return n;
+}
+
+function duration(env: Env, name: string, defMs: number, minMs: number, maxMs: number): number {
+  const v = str(env, name);
+  if (v === undefined) return defMs;
+  const ms = parseDuration(v);
+  if (ms === null || ms < minMs || ms > maxMs) {
+    throw new ConfigError(name, `expects a duration like 5s or 1500ms, from ${minMs / 1000}s to ${maxMs / 1000}s, got "${v}"`);
+  }
+  return ms;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], def: T): T {
+  const v = str(env, name);
+  if (v === undefined) return def;
+  if (!(values as readonly string[]).includes(v)) throw new ConfigError(name, `expects one of ${values.join(', ')}, got "${v}"`);
+  return v as T;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const v = str(env, name);
+  if (v === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw new ConfigError(name, `expects a URL (${protocols.join(', ')}), got something that does not parse`);
+  }
+  if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+    throw new ConfigError(name, `expects a ${protocols.join(' or ')} URL, got ${parsed.protocol.replace(/:$/, '')}:`);
+  }
+  return v;
+}
+
+function ports(env: Env): ReadonlySet<number> | 'any' {
+  const v = str(env, 'ISDOWN_ALLOWED_PORTS');
+  if (v === undefined) return DEFAULT_PORTS;
+  if (v === 'any') return 'any';
+  const list = v.split(',').map((p) => p.trim());
+  if (list.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 65535)) {
+    throw new ConfigError('ISDOWN_ALLOWED_PORTS', `expects "any" or comma-separated ports like 80,443,8080, got "${v}"`);
+  }
+  return new Set(list.map(Number));
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  let allow;
+  try {
+    allow = parseCidrList(str(env, 'ISDOWN_ALLOW_PRIVATE') ?? '');
+  } catch {
+    throw new ConfigError('ISDOWN_ALLOW_PRIVATE', 'expects comma-separated CIDRs like 127.0.0.1/32,10.0.0.0/8');
+  }
+  const controlRaw = env.ISDOWN_CONTROL_URLS;
+  const controlUrls = controlRaw === undefined ? DEFAULT_CONTROL_URLS : controlRaw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const u of controlUrls) {
+    try {
+      const p = new URL(u);
+      if (p.protocol !== 'http:' && p.protocol !== 'https:') throw new Error();
+    } catch {
+      throw new ConfigError('ISDOWN_CONTROL_URLS', `expects comma-separated http(s) URLs, or empty to disable; "${u}" is not one`);
+    }
+  }
+
+  const storeUrl = str(env, 'STORE_URL') ?? 'sqlite://./data/isdown.sqlite';
+  if (!/^(sqlite|redis|rediss|postgres|postgresql):\/\//.test(storeUrl)) {
+    throw new ConfigError('STORE_URL', `expects sqlite://<path>, redis://host:port[/db] or postgres://…, got "${storeUrl.replace(/\/\/[^@/]*@/, '//***@')}"`);
+  }
+  const mode = oneOf(env, 'ISDOWN_MODE', ['single', 'distributed'] as const, 'single');
+  const redisUrl = url(env, 'REDIS_URL', ['redis', 'rediss']) ?? (/^rediss?:/.test(storeUrl) ? storeUrl : undefined);
+  if (mode === 'distributed' && !redisUrl) {
+    throw new ConfigError('ISDOWN_MODE', 'distributed mode needs Redis: set REDIS_URL or a redis:// STORE_URL');
+  }
+
+  const region = str(env, 'ISDOWN_REGION') ?? 'local';
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(region)) throw new ConfigError('ISDOWN_REGION', `expects a short lowercase name like us-west, got "${region}"`);
+
+  const extraCaFile = str(env, 'NODE_EXTRA_CA_CERTS');
+  if (extraCaFile && !existsSync(extraCaFile)) throw new ConfigError('NODE_EXTRA_CA_CERTS', `expects a PEM file, but ${extraCaFile} does not exist`);
+  const catalogFile = str(env, 'CATALOG_FILE');
+  if (catalogFile && !existsSync(catalogFile)) throw new ConfigError('CATALOG_FILE', `expects a catalog file, but ${catalogFile} does not exist`);
+
+  const limits: ProbeLimits = {
+    connectTimeoutMs: duration(env, 'ISDOWN_CONNECT_TIMEOUT', DEFAULT_LIMITS.connectTimeoutMs, 1_000, 60_000),
+    headersTimeoutMs: duration(env, 'ISDOWN_HEADERS_TIMEOUT', DEFAULT_LIMITS.headersTimeoutMs, 1_000, 120_000),
+    totalTimeoutMs: duration(env, 'ISDOWN_TOTAL_TIMEOUT', DEFAULT_LIMITS.totalTimeoutMs, 1_000, 300_000),
+    maxRedirects: int(env, 'ISDOWN_MAX_REDIRECTS', DEFAULT_LIMITS.maxRedirects, 0, 20),
+    maxBodyBytes: int(env, 'ISDOWN_MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes, 1_024, 16 * 1024 * 1024),
+  };
+
+  const slackApi = url(env, 'SLACK_API_URL', ['https', 'http']) ?? 'https://slack.com/api/';
+  const discordApi = url(env, 'DISCORD_API_URL', ['https', 'http']);
+  const slack = {
+    botToken: str(env, 'SLACK_BOT_TOKEN'),
+    signingSecret: str(env, 'SLACK_SIGNING_SECRET'),
+    appToken: str(env, 'SLACK_APP_TOKEN'),
+    clientId: str(env, 'SLACK_CLIENT_ID'),
+    clientSecret: str(env, 'SLACK_CLIENT_SECRET'),
+    stateSecret: str(env, 'SLACK_STATE_SECRET'),
+    apiUrl: slackApi.endsWith('/') ? slackApi : `${slackApi}/`,
+  };
+  if (slack.botToken && !slack.botToken.startsWith('xoxb-')) throw new ConfigError('SLACK_BOT_TOKEN', 'expects a bot token starting with xoxb-');
+  if (slack.appToken && !slack.appToken.startsWith('xapp-')) throw new ConfigError('SLACK_APP_TOKEN', 'expects an app-level token starting with xapp-');
+  if (slack.botToken && !slack.appToken && !slack.signingSecret) {
+    throw new ConfigError('SLACK_SIGNING_SECRET', 'is needed with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  const discord = {
+    token: str(env, 'DISCORD_TOKEN'),
+    applicationId: str(env, 'DISCORD_APPLICATION_ID'),
+    apiUrl: discordApi,
+    guildId: str(env, 'DISCORD_GUILD_ID'),
+  };
+  if (discord.applicationId && !/^\d{5,25}$/.test(discord.applicationId)) throw new ConfigError('DISCORD_APPLICATION_ID', 'expects the numeric application id');
+  if (discord.guildId && !/^\d{5,25}$/.test(discord.guildId)) throw new ConfigError('DISCORD_GUILD_ID', 'expects a numeric guild id');
+
+  return {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    storeUrl,
+    ...(redisUrl ? { redisUrl } : {}),
+    mode,
+    policy: makePolicy({ allow, ports: ports(env) }),
+    controlUrls,
+    ...(catalogFile ? { catalogFile } : {}),
+    region,
+    limits,
+    slowMs: duration(env, 'ISDOWN_SLOW_THRESHOLD', 3_000, 100, 120_000),
+    confirmAttempts: int(env, 'ISDOWN_CONFIRM_CHECKS', 3, 1, 10),
+    confirmDelayMs: duration(env, 'ISDOWN_CONFIRM_DELAY', 2_000, 0, 60_000),
+    extraCa: extraCaFile ? [readFileSync(extraCaFile, 'utf8')] : [],
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    slack,
+    discord,
+  };
+}
+
+/** Loads .env from the working directory when present; real environment wins. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+export function hasChatTokens(c: Config): boolean {
+  return Boolean(c.slack.botToken || c.slack.clientId || c.discord.token);
+}

@@ -1,0 +1,76 @@
+import { runConsole } from '../../adapters/console/console.ts';
+import { createBot } from '../core/bot.ts';
+import { createChecker } from './checker.ts';
+import { CHECK_USAGE, EXIT, runCheckCommand } from './cli.ts';
+import { ConfigError, hasChatTokens, loadConfig, loadDotEnv, type Config } from './config.ts';
+
+const USAGE = `usage: isdown [command]
+
+  (no command)                 run the bot: Slack/Discord with tokens, else a console prompt
+  check <service|url> [...]    check once and exit (see: isdown check --help)
+  worker                       a check worker (distributed mode)
+  probe --region NAME          a regional probe worker (distributed mode)
+  help                         this text`;
+
+async function startBot(config: Config): Promise<number> {
+  if (hasChatTokens(config)) {
+    process.stderr.write('isdown: the Slack and Discord adapters are not built yet; unset the tokens to use the console.\n');
+    return EXIT.config;
+  }
+  const checker = createChecker(config);
+  const bot = createBot({ resolve: checker.resolve, check: checker.ports, policy: checker.policy });
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const console_ = runConsole({ bot, input: process.stdin, output: process.stdout, interactive });
+  const stop = async () => {
+    await checker.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+  await console_.done;
+  await checker.close();
+  return 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  loadDotEnv();
+  const [command, ...rest] = argv;
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`isdown: ${err.message}\n`);
+      return EXIT.config;
+    }
+    throw err;
+  }
+  switch (command) {
+    case undefined:
+    case 'start':
+      return startBot(config);
+    case 'check':
+      return runCheckCommand(config, rest, process.stdout, process.stderr);
+    case 'worker':
+    case 'probe':
+      process.stderr.write(`isdown ${command}: distributed mode is not built yet; run "npm start" for the single-process bot.\n`);
+      return EXIT.config;
+    default:
+      process.stderr.write(`isdown: unknown command "${command}"\n${USAGE}\n\n${CHECK_USAGE}\n`);
+      return EXIT.usage;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`isdown: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,365 @@
+import diagnostics from 'node:diagnostics_channel';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import tls from 'node:tls';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import type { ProbeError, ProbeErrorCode, ProbeRequest, ProbeResult } from '../core/types.ts';
+import { BlockedAddressError, checkAddress, checkUrl, type AddressPolicy } from './ssrf.ts';
+import { describeNetworkError } from './probe-errors.ts';
+
+export interface ResolvedAddress {
+  readonly address: string;
+  readonly family: 4 | 6;
+}
+
+export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
+
+export interface ProbeLimits {
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly totalTimeoutMs: number;
+  readonly maxRedirects: number;
+  readonly maxBodyBytes: number;
+}
+
+export const DEFAULT_LIMITS: ProbeLimits = {
+  connectTimeoutMs: 5_000,
+  headersTimeoutMs: 10_000,
+  totalTimeoutMs: 15_000,
+  maxRedirects: 5,
+  maxBodyBytes: 256 * 1024,
+};
+
+export interface ProberOptions {
+  readonly policy: AddressPolicy;
+  readonly limits?: Partial<ProbeLimits>;
+  readonly region?: string;
+  /** Injected in tests; defaults to the OS resolver. */
+  readonly resolve?: Resolver;
+  /** Extra trusted CAs (PEM), added to Node's roots. NODE_EXTRA_CA_CERTS works without this. */
+  readonly extraCa?: readonly string[];
+  readonly userAgent?: string;
+  /** Wall clock for ProbeResult.at; injected so results are reproducible. */
+  readonly now?: () => number;
+}
+
+export interface Prober {
+  probe(req: ProbeRequest): Promise<ProbeResult>;
+  close(): Promise<void>;
+}
+
+const systemResolver: Resolver = async (hostname) => {
+  const found = await dnsLookup(hostname, { all: true, verbatim: true });
+  return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+};
+
+interface ConnectionTimings {
+  dns: number;
+  connect: number;
+  tls: number;
+  used: boolean;
+}
+
+/** What one probe learns about the connection undici picked for it. */
+interface ProbeContext {
+  timings?: ConnectionTimings;
+  reused: boolean;
+}
+
+const kTimings = Symbol('isdown.connectionTimings');
+type TimedSocket = Socket & { [kTimings]?: ConnectionTimings };
+
+// undici pools connections behind one shared dispatcher, so which socket served a request
+// is only visible through its diagnostics channel. undici calls the handler's onConnect and
+// then publishes sendHeaders synchronously in the same function (client-h1 writeH1), so the
+// context set in onConnect is the one whose headers are being sent.
+let connecting: ProbeContext | undefined;
+diagnostics.subscribe('undici:client:sendHeaders', (msg) => {
+  const ctx = connecting;
+  connecting = undefined;
+  const timings = (msg as { socket: TimedSocket }).socket[kTimings];
+  if (!ctx || !timings) return;
+  ctx.reused = timings.used;
+  ctx.timings = timings;
+  timings.used = true;
+});
+
+type LegacyHandler = { [callback: string]: ((...args: unknown[]) => unknown) | undefined };
+
+/** Delegates every callback to undici's own handler; only marks which probe is connecting. */
+class TimingHandler {
+  constructor(
+    private readonly inner: LegacyHandler,
+    private readonly ctx: ProbeContext,
+  ) {}
+  onConnect(...args: unknown[]) {
+    connecting = this.ctx;
+    return this.inner.onConnect?.(...args);
+  }
+  onError(...args: unknown[]) {
+    return this.inner.onError?.(...args);
+  }
+  onUpgrade(...args: unknown[]) {
+    return this.inner.onUpgrade?.(...args);
+  }
+  onResponseStarted(...args: unknown[]) {
+    return this.inner.onResponseStarted?.(...args);
+  }
+  onHeaders(...args: unknown[]) {
+    return this.inner.onHeaders?.(...args);
+  }
+  onData(...args: unknown[]) {
+    return this.inner.onData?.(...args);
+  }
+  onComplete(...args: unknown[]) {
+    return this.inner.onComplete?.(...args);
+  }
+  onBodySent(...args: unknown[]) {
+    return this.inner.onBodySent?.(...args);
+  }
+}
+
+const kProbe = 'isdownProbe';
+const timingInterceptor: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+  const ctx = (opts as { [kProbe]?: ProbeContext })[kProbe];
+  return dispatch(opts, ctx ? (new TimingHandler(handler as unknown as LegacyHandler, ctx) as unknown as Dispatcher.DispatchHandler) : handler);
+};
+
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function makeConnector(opts: ProberOptions, limits: ProbeLimits): buildConnector.connector {
+  const resolve = opts.resolve ?? systemResolver;
+  const ca = opts.extraCa?.length ? [...tls.rootCertificates, ...opts.extraCa] : undefined;
+  const base = buildConnector({ timeout: limits.connectTimeoutMs, maxCachedSessions: 100, ...(ca ? { ca } : {}) });
+
+  return (connectOpts, callback) => {
+    const started = performance.now();
+    const host = connectOpts.hostname.replace(/^\[|\]$/g, '');
+    // Resolve here and connect to the very address we checked: no second lookup to rebind.
+    withTimeout(resolve(host), limits.connectTimeoutMs, () =>
+      Object.assign(new Error(`DNS lookup for ${host} timed out`), { code: 'EAI_AGAIN' }),
+    )
+      .then((addresses) => {
+        if (addresses.length === 0) throw Object.assign(new Error(`${host} has no address`), { code: 'ENOTFOUND' });
+        for (const a of addresses) {
+          const refusal = checkAddress(a.address, opts.policy);
+          if (refusal) throw new BlockedAddressError(refusal);
+        }
+        const chosen = addresses.find((a) => a.family === 4) ?? addresses[0]!;
+        const dnsDone = performance.now();
+        const timings: ConnectionTimings = { dns: dnsDone - started, connect: 0, tls: 0, used: false };
+        let connected = dnsDone;
+        // undici's connector returns the socket at runtime though its type says void.
+        const socket = base({ ...connectOpts, hostname: chosen.address }, (err, sock) => {
+          if (err) return callback(err, null);
+          const s = sock as TimedSocket;
+          // Defence in depth: the kernel's view of the peer must pass the same policy.
+          const peer = s.remoteAddress;
+          const refusal = peer ? checkAddress(peer, opts.policy) : null;
+          if (refusal) {
+            s.destroy();
+            return callback(new BlockedAddressError(refusal), null);
+          }
+          const now = performance.now();
+          if (connectOpts.protocol === 'https:') timings.tls = now - connected;
+          else timings.connect = now - dnsDone;
+          s[kTimings] = timings;
+          callback(null, s);
+        }) as unknown as Socket;
+        socket.once('connect', () => {
+          connected = performance.now();
+          timings.connect = connected - dnsDone;
+        });
+      })
+      .catch((err: Error) => callback(err, null));
+  };
+}
+
+/** Reads at most `cap` bytes, then stops: a large page is not a failure. */
+function readCapped(body: Readable, cap: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+  // Event-based rather than for-await: async iteration costs more than the rest of a probe.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      const room = cap - size;
+      if (chunk.length >= room) {
+        chunks.push(chunk.subarray(0, room));
+        size = cap;
+        body.off('data', onData).off('end', onEnd).off('error', reject);
+        body.on('error', () => {}); // destroying mid-body is expected; nobody is listening any more
+        body.destroy();
+        resolve({ bytes: Buffer.concat(chunks, size), truncated: true });
+        return;
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    };
+    const onEnd = () => resolve({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), truncated: false });
+    body.on('data', onData).once('end', onEnd).once('error', reject);
+  });
+}
+
+function fail(code: ProbeErrorCode, message: string): ProbeError {
+  return { code, message };
+}
+
+export function createProber(opts: ProberOptions): Prober {
+  const limits: ProbeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const region = opts.region ?? 'local';
+  const now = opts.now ?? Date.now;
+  const userAgent = opts.userAgent ?? 'isdown/0.1 (+https://github.com/isdown/isdown; uptime check)';
+  const agent = new Agent({
+    connect: makeConnector(opts, limits),
+    headersTimeout: limits.headersTimeoutMs,
+    bodyTimeout: limits.totalTimeoutMs,
+    keepAliveTimeout: 4_000,
+    connections: 64,
+  });
+  const dispatcher = agent.compose(timingInterceptor);
+  const headers = ['user-agent', userAgent, 'accept', 'text/html,application/json;q=0.9,*/*;q=0.8'];
+  // Monitors probe the same few URLs over and over; the policy is fixed for this prober.
+  const urlChecks = new Map<string, ReturnType<typeof checkUrl>>();
+  const checkUrlCached = (raw: string) => {
+    let checked = urlChecks.get(raw);
+    if (!checked) {
+      checked = checkUrl(raw, opts.policy);
+      if (urlChecks.size >= 10_000) urlChecks.clear();
+      urlChecks.set(raw, checked);
+    }
+    return checked;
+  };
+
+  async function probe(req: ProbeRequest): Promise<ProbeResult> {
+    const at = now();
+    const t0 = performance.now();
+    const redirects: string[] = [];
+    const ctx: ProbeContext = { reused: false };
+    let firstByte = 0;
+    let current = req.url;
+    let status: number | undefined;
+    let statusText: string | undefined;
+    let bytesRead = 0;
+    let truncated = false;
+    // One deadline for the whole probe, redirects and body included. undici documents an
+    // EventEmitter as a valid signal; it costs a fraction of an AbortController per probe.
+    const signal = new Deadline();
+    const timer = setTimeout(() => signal.fire(), limits.totalTimeoutMs);
+
+    const result = (error?: ProbeError): ProbeResult => {
+      const t = ctx.timings;
+      return {
+        url: req.url,
+        finalUrl: current,
+        region,
+        ok: !error,
+        ...(status !== undefined ? { status, statusText: statusText ?? '' } : {}),
+        latency: {
+          dns: round(ctx.reused || !t ? 0 : t.dns),
+          connect: round(ctx.reused || !t ? 0 : t.connect),
+          tls: round(ctx.reused || !t ? 0 : t.tls),
+          firstByte: round(firstByte),
+          total: round(performance.now() - t0),
+        },
+        reusedConnection: ctx.reused,
+        bytesRead,
+        truncated,
+        redirects,
+        ...(error ? { error } : {}),
+        at,
+      };
+    };
+
+    try {
+      const seen = new Set<string>();
+      for (;;) {
+        const checked = checkUrlCached(current);
+        if (!checked.ok) return result(fail('blocked', checked.refusal.message));
+        const url = checked.url;
+        current = url.href;
+        if (seen.has(current)) return result(fail('redirect_loop', `redirect loop: ${current} leads back to itself`));
+        seen.add(current);
+
+        const res = await request(current, {
+          dispatcher,
+          method: 'GET',
+          signal,
+          headers,
+          [kProbe]: ctx,
+        } as Parameters<typeof request>[1]);
+        firstByte = performance.now() - t0;
+        status = res.statusCode;
+        statusText = STATUS_TEXT[res.statusCode] ?? '';
+
+        const location = res.headers.location;
+        if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
+          // Drain a small redirect body so the connection can be reused; dump closes it if large.
+          await res.body.dump({ limit: 16 * 1024 });
+          if (redirects.length >= limits.maxRedirects) {
+            return result(fail('redirect_loop', `more than ${limits.maxRedirects} redirects (last to ${location})`));
+          }
+          redirects.push(current);
+          current = new URL(location, url).href;
+          continue;
+        }
+
+        const body = await readCapped(res.body, limits.maxBodyBytes);
+        bytesRead = body.bytes.length;
+        truncated = body.truncated;
+
+        if (res.statusCode >= 500) return result(fail('http_5xx', `${res.statusCode} ${statusText}`.trim()));
+        if (res.statusCode >= 400) return result(fail('http_4xx', `${res.statusCode} ${statusText}`.trim()));
+        if (req.expect || req.forbid) {
+          const text = body.bytes.toString('utf8').toLowerCase();
+          if (req.forbid && text.includes(req.forbid.toLowerCase())) {
+            return result(fail('forbidden_text', `the page says "${req.forbid}"`));
+          }
+          if (req.expect && !text.includes(req.expect.toLowerCase())) {
+            const where = truncated ? ` in the first ${Math.round(limits.maxBodyBytes / 1024)} KiB` : '';
+            return result(fail('expect_missing', `the page does not contain "${req.expect}"${where}`));
+          }
+        }
+        return result();
+      }
+    } catch (err) {
+      if (err instanceof BlockedAddressError) return result(fail('blocked', err.message));
+      return result(describeNetworkError(err, limits, signal.aborted));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    probe,
+    close: () => agent.close(),
+  };
+}
+
+class Deadline extends EventEmitter {
+  aborted = false;
+  fire(): void {
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+// Cloudflare's own codes are what users see when an origin behind it is down.
+const STATUS_TEXT: Record<number, string | undefined> = {
+  ...STATUS_CODES,
+  520: 'Unknown Error', 521: 'Web Server Is Down', 522: 'Connection Timed Out', 523: 'Origin Is Unreachable',
+  524: 'A Timeout Occurred', 525: 'SSL Handshake Failed', 526: 'Invalid SSL Certificate', 530: 'Origin DNS Error',
+};

@@ -1,0 +1,94 @@
+import { decideVerdict, type VerdictThresholds } from './verdict.ts';
+import type { ControlResult, CrowdSummary, ProbeRequest, ProbeResult, StatusOutcome, Target, Verdict } from './types.ts';
+
+/** What a check needs from the outside world, injected so the core stays pure. */
+export interface CheckPorts {
+  /** Probes from every configured region; one result per region. */
+  probe(req: ProbeRequest): Promise<ProbeResult[]>;
+  sleep(ms: number): Promise<void>;
+  /** Checks our own network; undefined when no control targets are configured. */
+  control(): Promise<ControlResult | undefined>;
+  status?(target: Target): Promise<StatusOutcome | undefined>;
+  crowd?(target: Target): Promise<CrowdSummary | undefined>;
+}
+
+export interface CheckPolicy {
+  /** Attempts before "down" is said: the first plus quick re-checks. */
+  readonly confirmAttempts: number;
+  readonly confirmDelayMs: number;
+  readonly thresholds?: VerdictThresholds;
+}
+
+export interface CheckOptions {
+  readonly expect?: string;
+  readonly forbid?: string;
+  readonly component?: string;
+}
+
+export interface CheckOutcome {
+  readonly target: Target;
+  readonly verdict: Verdict;
+  readonly probes: readonly ProbeResult[];
+  readonly status?: StatusOutcome;
+  readonly crowd?: CrowdSummary;
+  readonly control?: ControlResult;
+}
+
+/** Failures that could be ours as much as theirs: worth asking the control targets. */
+const NETWORK_LEVEL = new Set(['dns', 'refused', 'reset', 'timeout']);
+
+/**
+ * Checks a target now: probes every region, re-checks failures before calling them down,
+ * asks the control targets when the failure could be our own, and fuses in the status page
+ * and crowd reports.
+ */
+export async function runCheck(target: Target, opts: CheckOptions, ports: CheckPorts, policy: CheckPolicy): Promise<CheckOutcome> {
+  const url = target.urls[0];
+  if (!url) throw new Error(`target ${target.id} has no URL to probe`);
+  const req: ProbeRequest = {
+    url,
+    ...(opts.expect ?? target.expect ? { expect: opts.expect ?? target.expect } : {}),
+    ...(opts.forbid ?? target.forbid ? { forbid: opts.forbid ?? target.forbid } : {}),
+  };
+
+  const statusP = ports.status ? ports.status(target) : Promise.resolve(undefined);
+  const crowdP = ports.crowd ? ports.crowd(target) : Promise.resolve(undefined);
+
+  const probes: ProbeResult[] = [];
+  let round = await ports.probe(req);
+  probes.push(...round);
+  for (let attempt = 1; attempt < policy.confirmAttempts; attempt++) {
+    const failing = round.filter((p) => !p.ok && p.error?.code !== 'blocked');
+    if (failing.length === 0) break;
+    await ports.sleep(policy.confirmDelayMs);
+    round = await ports.probe(req);
+    // Only regions that were failing are re-asked about; the others' first answer stands.
+    const failingRegions = new Set(failing.map((p) => p.region));
+    round = round.filter((p) => failingRegions.has(p.region));
+    probes.push(...round);
+  }
+
+  const lastByRegion = new Map(probes.map((p) => [p.region, p]));
+  const allDown = [...lastByRegion.values()].every((p) => !p.ok);
+  const networkLevel = [...lastByRegion.values()].every((p) => p.error && NETWORK_LEVEL.has(p.error.code));
+  const control = allDown && networkLevel ? await ports.control() : undefined;
+
+  const [status, crowd] = await Promise.all([statusP, crowdP]);
+  const verdict = decideVerdict({
+    name: target.name,
+    probes,
+    ...(control ? { control } : {}),
+    ...(status ? { status } : {}),
+    ...(crowd ? { crowd } : {}),
+    ...(opts.component ? { component: opts.component } : {}),
+    ...(policy.thresholds ? { thresholds: policy.thresholds } : {}),
+  });
+  return {
+    target,
+    verdict,
+    probes,
+    ...(status ? { status } : {}),
+    ...(crowd ? { crowd } : {}),
+    ...(control ? { control } : {}),
+  };
+}

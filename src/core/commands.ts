@@ -1,0 +1,170 @@
+import { formatDuration, parseDuration } from './duration.ts';
+
+/** One grammar for every platform. Adapters hand over the text after "/isdown". */
+export type Command =
+  | { kind: 'check'; target: string }
+  | { kind: 'watch'; target: string; everyMs?: number; expect?: string; forbid?: string; component?: string }
+  | { kind: 'unwatch'; target: string }
+  | { kind: 'list' }
+  | { kind: 'history'; target: string; windowMs: number }
+  | { kind: 'report'; target: string }
+  | { kind: 'mute'; target: string; durationMs: number }
+  | { kind: 'unmute'; target: string }
+  | { kind: 'help'; topic?: CommandName };
+
+export type CommandName = Command['kind'];
+
+export type ParseResult = { ok: true; command: Command } | { ok: false; error: string; usage: string };
+
+export const WATCH_INTERVAL = { minMs: 30_000, maxMs: 86_400_000, defaultMs: 60_000 } as const;
+export const HISTORY_WINDOW = { defaultMs: 7 * 86_400_000, maxMs: 90 * 86_400_000 } as const;
+export const MUTE_LIMIT = { maxMs: 30 * 86_400_000 } as const;
+export const MAX_TEXT_LENGTH = 200;
+
+export const USAGE: Record<CommandName, string> = {
+  check: '/isdown <service|url>',
+  watch: '/isdown watch <service|url> [every 1m] [expect "text"] [forbid "text"] [component "API"]',
+  unwatch: '/isdown unwatch <service|url>',
+  list: '/isdown list',
+  history: '/isdown history <service> [7d]',
+  report: '/isdown report <service>',
+  mute: '/isdown mute <service> <duration>',
+  unmute: '/isdown unmute <service>',
+  help: '/isdown help [command]',
+};
+
+export const DESCRIPTIONS: Record<CommandName, string> = {
+  check: 'check now: down for everyone, or just you?',
+  watch: 'watch it for this channel and alert on outages',
+  unwatch: 'stop watching it in this channel',
+  list: 'what this channel watches, and the state of each',
+  history: 'past incidents, as a timeline',
+  report: '"it is down for me": tell other teams',
+  mute: 'silence alerts for a while (maintenance)',
+  unmute: 'end a mute early',
+  help: 'this help',
+};
+
+const KEYWORDS = new Set<string>(['check', 'watch', 'unwatch', 'list', 'history', 'report', 'mute', 'unmute', 'help']);
+
+/** Splits on spaces, keeping "quoted text" together. Chat apps turn quotes into “smart” ones. */
+export function tokenize(input: string): { tokens: string[]; error?: string } {
+  const tokens: string[] = [];
+  const s = input.replace(/[“”„‟«»]/g, '"').replace(/[‘’‚‛]/g, "'");
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      const end = s.indexOf(c, i + 1);
+      if (end < 0) return { tokens, error: `A quote is not closed: add the missing ${c}.` };
+      tokens.push(s.slice(i + 1, end));
+      i = end + 1;
+      continue;
+    }
+    let j = i;
+    while (j < s.length && !/\s/.test(s[j]!)) j++;
+    tokens.push(s.slice(i, j));
+    i = j;
+  }
+  return { tokens };
+}
+
+function err(kind: CommandName, error: string): ParseResult {
+  return { ok: false, error, usage: USAGE[kind] };
+}
+
+function cleanTarget(t: string): string {
+  // Slack wraps pasted links as <https://x.com|x.com>; keep the address.
+  const m = /^<([^|>]+)(\|[^>]*)?>$/.exec(t);
+  return (m ? m[1]! : t).trim();
+}
+
+export function parseCommand(input: string): ParseResult {
+  const stripped = input.trim().replace(/^\/isdown\b/i, '').trim();
+  const { tokens, error } = tokenize(stripped);
+  if (error) return { ok: false, error, usage: USAGE.help };
+  if (tokens.length === 0) return { ok: true, command: { kind: 'help' } };
+
+  const head = tokens[0]!.toLowerCase();
+  if (!KEYWORDS.has(head)) {
+    if (tokens.length > 1) {
+      return err('check', `I can check one service at a time; I read "${tokens.join(' ')}". Did you mean one of the commands? Try /isdown help.`);
+    }
+    return { ok: true, command: { kind: 'check', target: cleanTarget(tokens[0]!) } };
+  }
+  const kind = head as CommandName;
+  const args = tokens.slice(1);
+
+  switch (kind) {
+    case 'help': {
+      const topic = args[0]?.toLowerCase();
+      if (topic && !KEYWORDS.has(topic)) return err('help', `There is no command "${topic}".`);
+      return { ok: true, command: topic ? { kind, topic: topic as CommandName } : { kind } };
+    }
+    case 'list':
+      if (args.length) return err('list', '"list" takes no arguments.');
+      return { ok: true, command: { kind } };
+    case 'check':
+    case 'unwatch':
+    case 'report':
+    case 'unmute': {
+      if (args.length !== 1) return err(kind, args.length ? 'Name one service or address.' : 'Which service? Name one.');
+      return { ok: true, command: { kind, target: cleanTarget(args[0]!) } };
+    }
+    case 'history': {
+      if (args.length < 1 || args.length > 2) return err(kind, 'Name one service, and optionally a window like 7d.');
+      let windowMs: number = HISTORY_WINDOW.defaultMs;
+      if (args[1]) {
+        const d = parseDuration(args[1]);
+        if (d === null) return err(kind, `"${args[1]}" is not a duration; use something like 24h or 7d.`);
+        if (d > HISTORY_WINDOW.maxMs) return err(kind, `History goes back at most ${formatDuration(HISTORY_WINDOW.maxMs)}.`);
+        windowMs = d;
+      }
+      return { ok: true, command: { kind, target: cleanTarget(args[0]!), windowMs } };
+    }
+    case 'mute': {
+      if (args.length !== 2) return err(kind, 'Name the service and how long, like: /isdown mute github 2h');
+      const d = parseDuration(args[1]!);
+      if (d === null) return err(kind, `"${args[1]}" is not a duration; use something like 30m or 2h.`);
+      if (d > MUTE_LIMIT.maxMs) return err(kind, `A mute lasts at most ${formatDuration(MUTE_LIMIT.maxMs)}.`);
+      return { ok: true, command: { kind, target: cleanTarget(args[0]!), durationMs: d } };
+    }
+    case 'watch':
+      return parseWatch(args);
+  }
+}
+
+function parseWatch(args: string[]): ParseResult {
+  if (args.length === 0) return err('watch', 'Which service should this channel watch?');
+  const command: Extract<Command, { kind: 'watch' }> = { kind: 'watch', target: cleanTarget(args[0]!) };
+  for (let i = 1; i < args.length; i += 2) {
+    const key = args[i]!.toLowerCase();
+    const value = args[i + 1];
+    if (value === undefined) return err('watch', `"${key}" needs a value.`);
+    switch (key) {
+      case 'every': {
+        const d = parseDuration(value);
+        if (d === null) return err('watch', `"${value}" is not an interval; use something like 30s, 5m or 1h.`);
+        if (d < WATCH_INTERVAL.minMs || d > WATCH_INTERVAL.maxMs) {
+          return err('watch', `The interval must be between ${formatDuration(WATCH_INTERVAL.minMs)} and ${formatDuration(WATCH_INTERVAL.maxMs)}; you asked for ${formatDuration(d)}.`);
+        }
+        command.everyMs = d;
+        break;
+      }
+      case 'expect':
+      case 'forbid':
+      case 'component':
+        if (!value.trim()) return err('watch', `"${key}" needs some text.`);
+        if (value.length > MAX_TEXT_LENGTH) return err('watch', `"${key}" text is limited to ${MAX_TEXT_LENGTH} characters.`);
+        command[key] = value;
+        break;
+      default:
+        return err('watch', `I don't understand "${args[i]}" here; the options are every, expect, forbid and component.`);
+    }
+  }
+  return { ok: true, command };
+}

@@ -1,0 +1,125 @@
+import { DESCRIPTIONS, USAGE, type CommandName } from './commands.ts';
+import type { CheckOutcome } from './check.ts';
+import { formatLatency } from './duration.ts';
+import type { ProbeResult, VerdictState } from './types.ts';
+
+/**
+ * The neutral message every adapter renders in its own idiom (Block Kit, embed, terminal).
+ * No platform formats its own alert text: they all start from this.
+ */
+export type Tone = VerdictState | 'info' | 'error';
+
+export interface Field {
+  readonly label: string;
+  readonly value: string;
+}
+
+export interface Link {
+  readonly label: string;
+  readonly url: string;
+}
+
+export type Action =
+  | { readonly kind: 'recheck'; readonly target: string }
+  | { readonly kind: 'mute'; readonly target: string; readonly durationMs: number }
+  | { readonly kind: 'watch'; readonly target: string };
+
+export interface Message {
+  readonly tone: Tone;
+  readonly title: string;
+  readonly lines: readonly string[];
+  readonly fields: readonly Field[];
+  readonly links: readonly Link[];
+  readonly actions: readonly Action[];
+  /** 'channel' answers are for the team; 'private' ones only for whoever asked. */
+  readonly visibility: 'channel' | 'private';
+  /** Epoch ms the facts are from. */
+  readonly at?: number;
+}
+
+export const TONE_EMOJI: Record<Tone, string> = {
+  up: '✅',
+  degraded: '🟡',
+  partial: '🟠',
+  down: '🔴',
+  maintenance: '🔧',
+  unknown: '❔',
+  info: 'ℹ️',
+  error: '⚠️',
+};
+
+export function probeDetail(p: ProbeResult): string {
+  const parts: string[] = [];
+  if (p.status !== undefined) parts.push(`${p.status} ${p.statusText ?? ''}`.trim());
+  if (p.error && (p.status === undefined || !p.error.code.startsWith('http_'))) parts.push(p.error.message);
+  const l = p.latency;
+  const phases = [
+    l.dns ? `dns ${formatLatency(l.dns)}` : '',
+    l.connect ? `connect ${formatLatency(l.connect)}` : '',
+    l.tls ? `tls ${formatLatency(l.tls)}` : '',
+    l.firstByte ? `first byte ${formatLatency(l.firstByte)}` : '',
+    `total ${formatLatency(l.total)}`,
+  ].filter(Boolean);
+  return [...parts, phases.join(' · ')].join(' — ');
+}
+
+export function checkMessage(outcome: CheckOutcome): Message {
+  const { verdict, target, probes } = outcome;
+  const lastByRegion = new Map(probes.map((p) => [p.region, p]));
+  const fields: Field[] = [...lastByRegion.values()].map((p) => ({
+    label: lastByRegion.size > 1 ? `HTTP from ${p.region}` : 'HTTP',
+    value: probeDetail(p),
+  }));
+  if (outcome.status?.ok) {
+    fields.push({ label: 'Status page', value: outcome.status.report.description });
+  }
+  const links: Link[] = [];
+  if (target.statusPage) links.push({ label: 'Status page', url: target.statusPage.page ?? target.statusPage.url });
+  const actions: Action[] = [{ kind: 'recheck', target: target.id }];
+  if (verdict.state !== 'up' && verdict.state !== 'unknown') actions.push({ kind: 'mute', target: target.id, durationMs: 3_600_000 });
+  actions.push({ kind: 'watch', target: target.id });
+  // The summary already carries the first reason when there is only one source.
+  const lines = verdict.reasons.length > 1 ? verdict.reasons : [];
+  return {
+    tone: verdict.state,
+    title: verdict.summary,
+    lines,
+    fields,
+    links,
+    actions,
+    visibility: 'channel',
+    ...(probes[0] ? { at: probes[0].at } : {}),
+  };
+}
+
+export function helpMessage(topic?: CommandName): Message {
+  if (topic) {
+    return { tone: 'info', title: USAGE[topic], lines: [DESCRIPTIONS[topic]], fields: [], links: [], actions: [], visibility: 'private' };
+  }
+  const names = Object.keys(USAGE) as CommandName[];
+  return {
+    tone: 'info',
+    title: 'isdown: is it down for everyone, or just you?',
+    lines: names.map((n) => `${USAGE[n]} — ${DESCRIPTIONS[n]}`),
+    fields: [],
+    links: [],
+    actions: [],
+    visibility: 'private',
+  };
+}
+
+export function errorMessage(error: string, usage?: string): Message {
+  return {
+    tone: 'error',
+    title: error,
+    lines: usage ? [`Usage: ${usage}`] : [],
+    fields: [],
+    links: [],
+    actions: [],
+    visibility: 'private',
+  };
+}
+
+export function infoMessage(title: string, lines: readonly string[] = [], visibility: Message['visibility'] = 'private'): Message {
+  return { tone: 'info', title, lines, fields: [], links: [], actions: [], visibility };
+}

@@ -1,0 +1,152 @@
+/** The domain's nouns. Plain data only: no platform, no network client. */
+
+export type ProbeErrorCode =
+  | 'dns'
+  | 'refused'
+  | 'reset'
+  | 'timeout'
+  | 'tls'
+  | 'http_5xx'
+  | 'http_4xx'
+  | 'redirect_loop'
+  | 'blocked'
+  | 'expect_missing'
+  | 'forbidden_text';
+
+export interface ProbeError {
+  readonly code: ProbeErrorCode;
+  /** One line a person can read: "the certificate expired on 2026-01-01". */
+  readonly message: string;
+}
+
+/** Milliseconds spent in each phase; 0 for phases a reused connection skipped. */
+export interface Latency {
+  readonly dns: number;
+  readonly connect: number;
+  readonly tls: number;
+  readonly firstByte: number;
+  readonly total: number;
+}
+
+export interface ProbeResult {
+  readonly url: string;
+  readonly finalUrl: string;
+  readonly region: string;
+  /** True when the target answered acceptably: 2xx/3xx end, text checks passed. */
+  readonly ok: boolean;
+  readonly status?: number;
+  readonly statusText?: string;
+  readonly latency: Latency;
+  readonly reusedConnection: boolean;
+  readonly bytesRead: number;
+  /** Reading stopped at the body cap; not a failure. */
+  readonly truncated: boolean;
+  readonly redirects: readonly string[];
+  readonly error?: ProbeError;
+  /** Epoch milliseconds when the probe started. */
+  readonly at: number;
+}
+
+export interface ProbeRequest {
+  readonly url: string;
+  readonly expect?: string;
+  readonly forbid?: string;
+}
+
+export type VerdictState = 'up' | 'degraded' | 'partial' | 'down' | 'maintenance' | 'unknown';
+
+export interface Verdict {
+  readonly state: VerdictState;
+  /** The one-line answer, without emoji: "example.com is up — it's just you." */
+  readonly summary: string;
+  /** Which source says what, in words. */
+  readonly reasons: readonly string[];
+}
+
+/** What the user named, resolved: a catalog service or an ad-hoc address. */
+export interface Target {
+  readonly kind: 'catalog' | 'adhoc';
+  /** Stable key: catalog id or the normalised host. */
+  readonly id: string;
+  readonly name: string;
+  readonly urls: readonly string[];
+  readonly expect?: string;
+  readonly forbid?: string;
+  readonly statusPage?: StatusPageRef;
+}
+
+export type StatusPageKind = 'atlassian' | 'incidentio' | 'instatus' | 'feed';
+
+export interface StatusPageRef {
+  readonly kind: StatusPageKind;
+  /** The API or feed address the provider reads. */
+  readonly url: string;
+  /** The human page, for links. */
+  readonly page?: string;
+}
+
+/** What the user typed, resolved to a target, or why not (with "did you mean" names). */
+export type Resolution =
+  | { readonly ok: true; readonly target: Target }
+  | { readonly ok: false; readonly message: string; readonly suggestions?: readonly string[] };
+
+/** The outcome of checking our own network against the control targets. */
+export interface ControlResult {
+  readonly checked: number;
+  readonly failed: number;
+}
+
+/** Official status page, as one provider read it. */
+export type ComponentStatus =
+  | 'operational'
+  | 'degraded_performance'
+  | 'partial_outage'
+  | 'major_outage'
+  | 'under_maintenance'
+  | 'unknown';
+
+export interface StatusComponent {
+  readonly name: string;
+  readonly status: ComponentStatus;
+  readonly group?: string;
+}
+
+export type Impact = 'none' | 'minor' | 'major' | 'critical' | 'maintenance';
+
+export interface StatusIncident {
+  readonly name: string;
+  /** investigating, identified, monitoring, resolved, … in the provider's words */
+  readonly status: string;
+  readonly impact: Impact;
+  readonly url?: string;
+  readonly latestUpdate?: { readonly body: string; readonly at: string };
+  readonly components: readonly string[];
+}
+
+export interface StatusMaintenance {
+  readonly name: string;
+  readonly status: 'scheduled' | 'in_progress' | 'verifying' | 'completed';
+  readonly scheduledFor?: string;
+  readonly scheduledUntil?: string;
+  readonly components: readonly string[];
+}
+
+export interface StatusReport {
+  readonly provider: StatusPageKind;
+  readonly page: string;
+  readonly indicator: Impact;
+  readonly description: string;
+  readonly components: readonly StatusComponent[];
+  readonly incidents: readonly StatusIncident[];
+  readonly maintenances: readonly StatusMaintenance[];
+}
+
+/** A status page read can fail; that is information, never a crash. */
+export type StatusOutcome = { readonly ok: true; readonly report: StatusReport } | { readonly ok: false; readonly reason: string };
+
+/** What other teams said recently ("it is down for me"). */
+export interface CrowdSummary {
+  readonly reports: number;
+  readonly teams: number;
+  readonly windowMs: number;
+}

@@ -1,0 +1,219 @@
+import { formatDuration, formatLatency } from './duration.ts';
+import type {
+  ComponentStatus,
+  ControlResult,
+  CrowdSummary,
+  ProbeResult,
+  StatusComponent,
+  StatusOutcome,
+  StatusReport,
+  Verdict,
+  VerdictState,
+} from './types.ts';
+
+export interface VerdictThresholds {
+  /** A total latency above this, while answering, is `degraded`. */
+  readonly slowMs: number;
+  /** Crowd reports from at least this many teams are worth a mention. */
+  readonly crowdTeams: number;
+}
+
+export const DEFAULT_THRESHOLDS: VerdictThresholds = { slowMs: 3_000, crowdTeams: 2 };
+
+export interface VerdictInput {
+  readonly name: string;
+  /** Every attempt of this round from every region, in the order they ran. */
+  readonly probes: readonly ProbeResult[];
+  /** Present when the control targets were checked (only after a network-level failure). */
+  readonly control?: ControlResult;
+  readonly status?: StatusOutcome;
+  /** Narrow the status page to one component (a watch's `component "API"`). */
+  readonly component?: string;
+  readonly crowd?: CrowdSummary;
+  readonly thresholds?: VerdictThresholds;
+}
+
+/** How one region saw the target in this round. */
+export interface RegionOutcome {
+  readonly region: string;
+  readonly state: 'up' | 'slow' | 'flaky' | 'down';
+  readonly last: ProbeResult;
+  readonly attempts: number;
+  readonly failures: number;
+}
+
+const COMPONENT_WORDS: Record<ComponentStatus, string> = {
+  operational: 'operational',
+  degraded_performance: 'performance issues',
+  partial_outage: 'partial outage',
+  major_outage: 'major outage',
+  under_maintenance: 'under maintenance',
+  unknown: 'status unknown',
+};
+
+export function describeProbe(p: ProbeResult): string {
+  if (p.error && p.status === undefined) return p.error.message;
+  const line = `${p.status} ${p.statusText ?? ''}`.trim();
+  if (p.error && p.error.code !== 'http_5xx' && p.error.code !== 'http_4xx') return `${line}, but ${p.error.message}`;
+  if (p.error) return line;
+  return `${line} in ${formatLatency(p.latency.total)}`;
+}
+
+export function regionOutcomes(probes: readonly ProbeResult[], slowMs: number): RegionOutcome[] {
+  const byRegion = new Map<string, ProbeResult[]>();
+  for (const p of probes) byRegion.set(p.region, [...(byRegion.get(p.region) ?? []), p]);
+  return [...byRegion].map(([region, attempts]) => {
+    const last = attempts[attempts.length - 1]!;
+    const failures = attempts.filter((a) => !a.ok).length;
+    const state = !last.ok ? 'down' : failures > 0 ? 'flaky' : last.latency.total > slowMs ? 'slow' : 'up';
+    return { region, state, last, attempts: attempts.length, failures };
+  });
+}
+
+function spacing(attempts: readonly ProbeResult[]): string {
+  if (attempts.length < 2) return '1 check';
+  const gap = (attempts[attempts.length - 1]!.at - attempts[0]!.at) / (attempts.length - 1);
+  return `${attempts.length} checks, ${formatDuration(gap)} apart`;
+}
+
+function listNames(names: readonly string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+function relevantComponents(report: StatusReport, component?: string): readonly StatusComponent[] {
+  if (!component) return report.components;
+  const want = component.toLowerCase();
+  return report.components.filter((c) => c.name.toLowerCase() === want || c.name.toLowerCase().includes(want));
+}
+
+interface StatusView {
+  readonly worst: 'ok' | 'minor' | 'major' | 'maintenance';
+  readonly words: string;
+}
+
+const SEVERITY: Record<ComponentStatus, number> = {
+  operational: 0, unknown: 0, under_maintenance: 1, degraded_performance: 2, partial_outage: 3, major_outage: 4,
+};
+
+/** What the official page says, in one sentence, narrowed to a component when asked. */
+export function readStatus(report: StatusReport, component?: string): StatusView {
+  const comps = relevantComponents(report, component);
+  const troubled = comps.filter((c) => c.status !== 'operational' && c.status !== 'unknown');
+  const activeMaintenance = report.maintenances.some((m) => m.status === 'in_progress' || m.status === 'verifying');
+  const openIncidents = report.incidents.filter((i) => i.status !== 'resolved' && i.status !== 'postmortem');
+  const worstComponent = Math.max(0, ...troubled.map((c) => SEVERITY[c.status]));
+
+  if (component && comps.length === 0) {
+    return { worst: 'ok', words: `The status page lists no component named "${component}".` };
+  }
+  if (troubled.length === 0) {
+    if (!component && openIncidents.length > 0 && report.indicator !== 'none') {
+      const inc = openIncidents[0]!;
+      return { worst: report.indicator === 'maintenance' ? 'maintenance' : report.indicator === 'minor' ? 'minor' : 'major', words: `The status page reports "${inc.name}" (${inc.status}).` };
+    }
+    if (activeMaintenance && !component) return { worst: 'maintenance', words: `The status page shows maintenance in progress: ${report.maintenances.find((m) => m.status === 'in_progress' || m.status === 'verifying')!.name}.` };
+    const scope = component ? `${comps[0]!.name} is` : 'all components';
+    return { worst: 'ok', words: component ? `The status page says ${scope} operational.` : `The status page says ${scope} operational.` };
+  }
+
+  const worst = worstComponent >= 3 ? 'major' : worstComponent === 2 ? 'minor' : 'maintenance';
+  const shown = troubled.slice(0, 5).map((c) => `${c.name} (${COMPONENT_WORDS[c.status]})`);
+  const more = troubled.length > 5 ? ` and ${troubled.length - 5} more` : '';
+  if (troubled.length === comps.length) {
+    const kinds = new Set(troubled.map((c) => c.status));
+    if (kinds.size === 1) {
+      const what = COMPONENT_WORDS[troubled[0]!.status];
+      return { worst, words: comps.length === 1 ? `The status page reports ${what} of ${comps[0]!.name}.` : `The status page reports ${what} of all ${comps.length} components.` };
+    }
+    return { worst, words: `The status page reports problems with every component: ${listNames(shown)}${more}.` };
+  }
+  if (troubled.length <= comps.length / 2) {
+    return { worst, words: `All components operational except ${listNames(shown)}${more}.` };
+  }
+  const fine = comps.filter((c) => !troubled.includes(c)).map((c) => c.name);
+  return { worst, words: `The status page reports ${listNames(shown)}${more}; only ${listNames(fine.slice(0, 3))}${fine.length > 3 ? ' and others' : ''} operational.` };
+}
+
+/**
+ * The fused verdict: our probes from every region, the official status page and what other
+ * teams report, into one state with the reasons in words. Pure: same input, same answer.
+ */
+export function decideVerdict(input: VerdictInput): Verdict {
+  const t = input.thresholds ?? DEFAULT_THRESHOLDS;
+  const name = input.name;
+  const regions = regionOutcomes(input.probes, t.slowMs);
+  const reasons: string[] = [];
+  const multi = regions.length > 1;
+
+  for (const r of regions) {
+    const prefix = multi ? `From ${r.region}: ` : '';
+    const tries = r.attempts > 1 ? ` (${r.failures} of ${r.attempts} checks failed)` : '';
+    reasons.push(`${prefix}${describeProbe(r.last)}${r.state === 'flaky' ? tries : r.state === 'down' && r.attempts > 1 ? ` (${spacing(input.probes.filter((p) => p.region === r.region))})` : ''}`);
+  }
+
+  const status = input.status;
+  const view = status?.ok ? readStatus(status.report, input.component) : undefined;
+  if (status && !status.ok) reasons.push(`Status page unavailable: ${status.reason}.`);
+  if (view) reasons.push(view.words);
+
+  const crowd = input.crowd && input.crowd.reports > 0 ? input.crowd : undefined;
+  if (crowd) {
+    reasons.push(`${crowd.reports} ${crowd.reports === 1 ? 'report' : 'reports'} from ${crowd.teams} ${crowd.teams === 1 ? 'team' : 'teams'} in the last ${formatDuration(crowd.windowMs)}.`);
+  }
+
+  const down = regions.filter((r) => r.state === 'down');
+  const control = input.control;
+  const ownNetworkDown = control !== undefined && control.checked > 0 && control.failed === control.checked;
+
+  const verdict = (state: VerdictState, summary: string): Verdict => ({ state, summary, reasons });
+
+  if (regions.length === 0) {
+    reasons.unshift('No region ran a probe this round.');
+    return verdict('unknown', `I could not check ${name}.`);
+  }
+
+  if (down.length === regions.length) {
+    if (ownNetworkDown) {
+      reasons.push(`My control checks failed too (${control.failed} of ${control.checked}), so the problem is likely on my side.`);
+      return verdict('unknown', `I can't tell whether ${name} is down: my own connection is failing.`);
+    }
+    if (view?.worst === 'maintenance') return verdict('maintenance', `${name} is down for maintenance.`);
+    const first = down[0]!;
+    const blocked = first.last.error?.code === 'blocked';
+    if (blocked) return verdict('unknown', `I won't check ${name}: ${first.last.error!.message}`);
+    const how = multi ? `from every region (${listNames(down.map((r) => r.region))})` : `for everyone`;
+    const confirm = first.attempts > 1 ? ` (${spacing(input.probes.filter((p) => p.region === first.region))})` : '';
+    if (view?.worst === 'ok' && !input.component) reasons.push('The status page has not caught up yet.');
+    return verdict('down', `${name} is down ${how}: ${describeProbe(first.last)}${multi ? '' : confirm}.`);
+  }
+
+  if (down.length > 0) {
+    const upNames = regions.filter((r) => r.state !== 'down').map((r) => r.region);
+    return verdict('partial', `${name} is down from ${listNames(down.map((r) => r.region))}, up from ${listNames(upNames)}.`);
+  }
+
+  // Every region reached it. The status page may still know of trouble our front-door check can't see.
+  if (view?.worst === 'major') {
+    reasons.unshift(`Our checks get ${describeProbe(regions[0]!.last)}, but the status page reports a major problem.`);
+    return verdict('partial', `${name} answers, but parts of it are down according to its status page.`);
+  }
+  const slow = regions.filter((r) => r.state === 'slow');
+  const flaky = regions.filter((r) => r.state === 'flaky');
+  if (flaky.length > 0) {
+    return verdict('degraded', `${name} is unreliable: ${flaky[0]!.failures} of ${flaky[0]!.attempts} checks failed before it answered.`);
+  }
+  if (slow.length > 0) {
+    return verdict('degraded', `${name} is slow: ${describeProbe(slow[0]!.last)} (over ${formatLatency(t.slowMs)}).`);
+  }
+  if (view?.worst === 'minor') {
+    return verdict('degraded', `${name} answers, but its status page reports problems.`);
+  }
+  const firstUp = regions[0]!.last;
+  const fast = `${describeProbe(firstUp)}`;
+  if (crowd && crowd.teams >= t.crowdTeams) {
+    return verdict('up', `${name} is up from here, but others report problems. ${fast}.`);
+  }
+  if (view?.worst === 'maintenance') return verdict('up', `${name} is up; maintenance is in progress. ${fast}.`);
+  return verdict('up', `${name} is up — it's just you. ${fast}.`);
+}

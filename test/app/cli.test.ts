@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { startTarget, type FakeTarget } from '../fakes/target.ts';
+
+const ENTRY = new URL('../../src/app/main.ts', import.meta.url).pathname;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI as a child process, as a script or a person at a pipe would. */
+export function runIsdown(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+describe('isdown check (one-shot CLI)', () => {
+  let target: FakeTarget;
+  let deadPort: string;
+  const env = () => ({
+    ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
+    ISDOWN_ALLOWED_PORTS: 'any',
+    ISDOWN_CONTROL_URLS: `${target.url}/ok`,
+    ISDOWN_CONFIRM_DELAY: '50ms',
+    ISDOWN_HEADERS_TIMEOUT: '1s',
+    ISDOWN_TOTAL_TIMEOUT: '2s',
+  });
+  before(async () => {
+    target = await startTarget();
+    const dead = await startTarget();
+    deadPort = String(dead.port);
+    await dead.close();
+  });
+  after(() => target.close());
+
+  it('exits 0 and says "just you" when the target is up', async () => {
+    const r = await runIsdown(['check', `${target.url}/ok`], env());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^✅ 127\.0\.0\.1:\d+\/ok is up — it's just you\. 200 OK in \d+ ms\./);
+  });
+
+  it('exits 1 on a 503, confirmed by re-checks', async () => {
+    const before = target.hits.get('/503') ?? 0;
+    const r = await runIsdown(['check', `${target.url}/503`], env());
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /is down for everyone: 503 Service Unavailable \(3 checks, 0 s apart\)/);
+    assert.equal((target.hits.get('/503') ?? 0) - before, 3);
+  });
+
+  it('prints one JSON object with the verdict and the probe', async () => {
+    const r = await runIsdown(['check', `${target.url}/down-page`, '--json', '--forbid', 'is currently down'], env());
+    assert.equal(r.code, 1);
+    const out = JSON.parse(r.stdout) as { verdict: { state: string; reasons: string[] }; probe: { status: number; error: { code: string } } };
+    assert.equal(out.verdict.state, 'down');
+    assert.equal(out.probe.status, 200);
+    assert.equal(out.probe.error.code, 'forbidden_text');
+  });
+
+  it('exits 2 ("I can\'t tell") when the control targets fail too', async () => {
+    const r = await runIsdown(['check', `http://127.0.0.1:${deadPort}/`, '--json'], { ...env(), ISDOWN_CONTROL_URLS: `http://127.0.0.1:${deadPort}/` });
+    assert.equal(r.code, 2, r.stderr);
+    const out = JSON.parse(r.stdout) as { verdict: { state: string; summary: string } };
+    assert.equal(out.verdict.state, 'unknown');
+    assert.match(out.verdict.summary, /my own connection is failing/);
+  });
+
+  it('exits 1, not 2, when the target refuses but the control answers', async () => {
+    const r = await runIsdown(['check', `http://127.0.0.1:${deadPort}/`], env());
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /connection refused/);
+  });
+
+  it('exits 64 on bad input, with usage', async () => {
+    const r = await runIsdown(['check', '--expect'], env());
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /--expect needs some text/);
+    assert.match(r.stderr, /usage: isdown check/);
+  });
+
+  it('exits 64 for a private address and makes no request', async () => {
+    const r = await runIsdown(['check', 'http://169.254.169.254/latest/meta-data/'], env());
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /does not check private addresses/);
+  });
+
+  it('stops on a wrong setting with one line naming the variable', async () => {
+    const r = await runIsdown(['check', 'example.com'], { ...env(), ISDOWN_TOTAL_TIMEOUT: 'soon' });
+    assert.equal(r.code, 78);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /^isdown: ISDOWN_TOTAL_TIMEOUT: expects a duration/);
+  });
+});
+
+describe('console adapter, end to end', () => {
+  let target: FakeTarget;
+  before(async () => {
+    target = await startTarget();
+  });
+  after(() => target.close());
+
+  it('answers commands typed into a pipe, in order, then exits when input ends', async () => {
+    const input = [`/isdown ${target.url}/ok`, `${target.url}/503`, 'watch', '/isdown help mute', ''].join('\n');
+    const r = await runIsdown([], { ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32', ISDOWN_ALLOWED_PORTS: 'any', ISDOWN_CONTROL_URLS: '', ISDOWN_CONFIRM_CHECKS: '1' }, input);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    const up = lines.findIndex((l) => /^✅ .*\/ok is up — it's just you\./.test(l));
+    const down = lines.findIndex((l) => /^🔴 .*\/503 is down for everyone: 503 Service Unavailable/.test(l));
+    const usage = lines.findIndex((l) => l.includes('Which service should this channel watch?'));
+    const help = lines.findIndex((l) => l.includes('/isdown mute <service> <duration>'));
+    assert.ok(up >= 0 && down > up && usage > down && help > usage, r.stdout);
+  });
+});

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runCheck, type CheckPorts } from '../../src/core/check.ts';
+import type { ProbeResult, Target } from '../../src/core/types.ts';
+import { failed, up } from './probe-results.ts';
+
+const target: Target = { kind: 'adhoc', id: 'example.com', name: 'example.com', urls: ['https://example.com/'] };
+
+/** Ports with a fake clock: sleep advances time instead of waiting. */
+function fakePorts(script: ProbeResult[][], control?: { checked: number; failed: number }) {
+  let now = 0;
+  const sleeps: number[] = [];
+  let controlCalls = 0;
+  const probed: string[] = [];
+  const ports: CheckPorts = {
+    probe: async (req) => {
+      probed.push(req.url + (req.expect ? ` expect=${req.expect}` : ''));
+      const next = script.shift();
+      if (!next) throw new Error('probed more often than the script allows');
+      return next.map((p) => ({ ...p, at: now }));
+    },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    control: async () => {
+      controlCalls++;
+      return control;
+    },
+  };
+  return { ports, sleeps, probed, controlCalls: () => controlCalls };
+}
+
+const policy = { confirmAttempts: 3, confirmDelayMs: 2_000 };
+
+describe('runCheck', () => {
+  it('says up after one probe and never sleeps', async () => {
+    const f = fakePorts([[up()]]);
+    const out = await runCheck(target, {}, f.ports, policy);
+    assert.equal(out.verdict.state, 'up');
+    assert.deepEqual(f.sleeps, []);
+    assert.equal(f.controlCalls(), 0);
+  });
+
+  it('confirms a failure with two re-checks 2 s apart before saying down', async () => {
+    const f = fakePorts([[failed('http_5xx')], [failed('http_5xx')], [failed('http_5xx')]]);
+    const out = await runCheck(target, {}, f.ports, policy);
+    assert.equal(out.verdict.state, 'down');
+    assert.deepEqual(f.sleeps, [2_000, 2_000]);
+    assert.equal(out.probes.length, 3);
+    assert.match(out.verdict.summary, /3 checks, 2 s apart/);
+    assert.equal(f.controlCalls(), 0, 'an HTTP answer proves our network works');
+  });
+
+  it('stops re-checking as soon as it answers', async () => {
+    const f = fakePorts([[failed('reset')], [up()]]);
+    const out = await runCheck(target, {}, f.ports, policy);
+    assert.equal(out.verdict.state, 'degraded');
+    assert.deepEqual(f.sleeps, [2_000]);
+  });
+
+  it('asks the control targets only after a network-level failure, and says unknown when they fail', async () => {
+    const f = fakePorts([[failed('timeout')], [failed('timeout')], [failed('timeout')]], { checked: 2, failed: 2 });
+    const out = await runCheck(target, {}, f.ports, policy);
+    assert.equal(f.controlCalls(), 1);
+    assert.equal(out.verdict.state, 'unknown');
+  });
+
+  it('does not re-check an address the guard refused', async () => {
+    const f = fakePorts([[failed('blocked')]]);
+    const out = await runCheck(target, {}, f.ports, policy);
+    assert.deepEqual(f.sleeps, []);
+    assert.equal(out.verdict.state, 'unknown');
+  });
+
+  it('re-asks only the regions that failed', async () => {
+    const f = fakePorts([
+      [failed('http_5xx', { region: 'eu' }), up({ region: 'us' })],
+      [failed('http_5xx', { region: 'eu' }), up({ region: 'us' })],
+      [failed('http_5xx', { region: 'eu' }), up({ region: 'us' })],
+    ]);
+    const out = await runCheck(target, {}, f.ports, policy);
+    assert.equal(out.verdict.state, 'partial');
+    assert.equal(out.probes.filter((p) => p.region === 'us').length, 1);
+    assert.equal(out.probes.filter((p) => p.region === 'eu').length, 3);
+  });
+
+  it('passes the expect text through to the probe', async () => {
+    const f = fakePorts([[up()]]);
+    await runCheck(target, { expect: 'Sign in' }, f.ports, policy);
+    assert.deepEqual(f.probed, ['https://example.com/ expect=Sign in']);
+  });
+});

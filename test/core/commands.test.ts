@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseCommand, type Command } from '../../src/core/commands.ts';
+import { formatDuration, parseDuration } from '../../src/core/duration.ts';
+
+describe('command grammar', () => {
+  const good: [string, Command][] = [
+    ['', { kind: 'help' }],
+    ['/isdown', { kind: 'help' }],
+    ['help', { kind: 'help' }],
+    ['help watch', { kind: 'help', topic: 'watch' }],
+    ['twitter', { kind: 'check', target: 'twitter' }],
+    ['/isdown example.com', { kind: 'check', target: 'example.com' }],
+    ['check list', { kind: 'check', target: 'list' }],
+    ['<https://x.com|x.com>', { kind: 'check', target: 'https://x.com' }],
+    ['watch github', { kind: 'watch', target: 'github' }],
+    ['watch github every 5m', { kind: 'watch', target: 'github', everyMs: 300_000 }],
+    ['watch github every 30s expect "Sign in" component API', { kind: 'watch', target: 'github', everyMs: 30_000, expect: 'Sign in', component: 'API' }],
+    ['watch site.com forbid “is currently down”', { kind: 'watch', target: 'site.com', forbid: 'is currently down' }],
+    ['unwatch github', { kind: 'unwatch', target: 'github' }],
+    ['list', { kind: 'list' }],
+    ['LIST', { kind: 'list' }],
+    ['history github', { kind: 'history', target: 'github', windowMs: 7 * 86_400_000 }],
+    ['history github 24h', { kind: 'history', target: 'github', windowMs: 86_400_000 }],
+    ['report slack', { kind: 'report', target: 'slack' }],
+    ['mute github 2h', { kind: 'mute', target: 'github', durationMs: 7_200_000 }],
+    ['mute github 1h30m', { kind: 'mute', target: 'github', durationMs: 5_400_000 }],
+    ['unmute github', { kind: 'unmute', target: 'github' }],
+  ];
+  for (const [input, command] of good) {
+    it(`parses "${input}"`, () => assert.deepEqual(parseCommand(input), { ok: true, command }));
+  }
+
+  const bad: [string, RegExp][] = [
+    ['watch', /Which service/],
+    ['watch github every 10s', /between 30 s and 1 d/],
+    ['watch github every 2d', /between 30 s and 1 d/],
+    ['watch github every soon', /not an interval/],
+    ['watch github expect', /needs a value/],
+    ['watch github colour red', /don't understand "colour"/],
+    ['watch github expect "unclosed', /quote is not closed/],
+    [`watch github expect "${'x'.repeat(201)}"`, /limited to 200/],
+    ['mute github', /how long/],
+    ['mute github forever', /not a duration/],
+    ['mute github 90d', /at most 30 d/],
+    ['history', /Name one service/],
+    ['history github 365d', /at most 90 d/],
+    ['list all', /takes no arguments/],
+    ['unwatch', /Which service/],
+    ['help nonsense', /no command "nonsense"/],
+    ['is github down', /one service at a time/],
+  ];
+  for (const [input, message] of bad) {
+    it(`refuses "${input.slice(0, 40)}" with a helpful answer`, () => {
+      const r = parseCommand(input);
+      assert.equal(r.ok, false);
+      if (!r.ok) {
+        assert.match(r.error, message);
+        assert.match(r.usage, /^\/isdown/);
+      }
+    });
+  }
+});
+
+describe('durations', () => {
+  const table: [string, number | null][] = [
+    ['30s', 30_000], ['1m', 60_000], ['2h', 7_200_000], ['7d', 604_800_000], ['1h30m', 5_400_000],
+    ['90', 90_000], ['1500ms', 1_500], ['5 min', 300_000], ['', null], ['soon', null], ['5x', null], ['m5', null],
+  ];
+  for (const [text, ms] of table) it(`"${text}" → ${ms}`, () => assert.equal(parseDuration(text), ms));
+  const words: [number, string][] = [[12_000, '12 s'], [41 * 60_000, '41 min'], [117 * 60_000, '1 h 57 min'], [3_600_000, '1 h'], [90_000_000, '1 d 1 h']];
+  for (const [ms, text] of words) it(`${ms} ms reads "${text}"`, () => assert.equal(formatDuration(ms), text));
+});

@@ -1,0 +1,134 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { KeyPair } from './certs.ts';
+
+/**
+ * A target site that misbehaves on request. Each path is a behaviour; `set` changes what a
+ * path does while a test runs (a site going down and coming back).
+ */
+export type Behaviour =
+  | { kind: 'ok'; body?: string; status?: number; delayMs?: number }
+  | { kind: 'status'; status: number; body?: string }
+  | { kind: 'hang' }
+  | { kind: 'trickle'; chunks: number; everyMs: number }
+  | { kind: 'redirect'; to: string; status?: number }
+  | { kind: 'big'; bytes: number }
+  | { kind: 'reset' };
+
+export interface FakeTarget {
+  readonly url: string;
+  readonly port: number;
+  /** Requests seen per path, to prove a refused target got none. */
+  readonly hits: Map<string, number>;
+  set(path: string, behaviour: Behaviour): void;
+  close(): Promise<void>;
+}
+
+const DEFAULTS: Record<string, Behaviour> = {
+  '/': { kind: 'ok', body: '<html><title>Example</title><body>Welcome to the example site</body></html>' },
+  '/ok': { kind: 'ok', body: 'all good' },
+  '/503': { kind: 'status', status: 503, body: 'Service Unavailable' },
+  '/404': { kind: 'status', status: 404, body: 'Not Found' },
+  '/hang': { kind: 'hang' },
+  '/trickle': { kind: 'trickle', chunks: 50, everyMs: 200 },
+  '/down-page': { kind: 'ok', body: '<html><body><h1>Sorry!</h1><p>Example is currently down for maintenance.</p></body></html>' },
+  '/loop': { kind: 'redirect', to: '/loop2' },
+  '/loop2': { kind: 'redirect', to: '/loop' },
+  '/to-private': { kind: 'redirect', to: 'http://169.254.169.254/latest/meta-data/' },
+  '/to-loopback': { kind: 'redirect', to: 'http://127.0.0.2/' },
+  '/hop': { kind: 'redirect', to: '/ok' },
+  '/big': { kind: 'big', bytes: 10 * 1024 * 1024 },
+  '/reset': { kind: 'reset' },
+};
+
+export async function startTarget(opts: { tls?: KeyPair; host?: string } = {}): Promise<FakeTarget> {
+  const routes = new Map<string, Behaviour>(Object.entries(DEFAULTS));
+  const hits = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (fn: () => void, ms: number) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
+
+  const handler: http.RequestListener = (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    const b = routes.get(path) ?? { kind: 'status', status: 404, body: 'no such route' };
+    switch (b.kind) {
+      case 'ok': {
+        const send = () => res.writeHead(b.status ?? 200, { 'content-type': 'text/html' }).end(b.body ?? 'ok');
+        if (b.delayMs) later(send, b.delayMs);
+        else send();
+        return;
+      }
+      case 'status':
+        res.writeHead(b.status, { 'content-type': 'text/plain' }).end(b.body ?? '');
+        return;
+      case 'hang':
+        return; // never answer; the socket stays open until the client gives up
+      case 'trickle': {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        let sent = 0;
+        const tick = () => {
+          if (res.destroyed) return;
+          res.write('.');
+          if (++sent >= b.chunks) res.end();
+          else later(tick, b.everyMs);
+        };
+        tick();
+        return;
+      }
+      case 'redirect':
+        res.writeHead(b.status ?? 302, { location: b.to }).end();
+        return;
+      case 'big': {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(b.bytes) });
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        let left = b.bytes;
+        const pump = () => {
+          while (left > 0) {
+            const n = Math.min(left, chunk.length);
+            left -= n;
+            if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+              res.once('drain', pump);
+              return;
+            }
+          }
+          res.end();
+        };
+        pump();
+        return;
+      }
+      case 'reset':
+        req.socket.resetAndDestroy();
+        return;
+    }
+  };
+
+  const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('tlsClientError', () => {}); // the client refusing our bad certificate is the point
+  server.keepAliveTimeout = 5_000;
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`,
+    port,
+    hits,
+    set: (path, behaviour) => routes.set(path, behaviour),
+    close: async () => {
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
