@@ -49,7 +49,17 @@ export interface ProberOptions {
 
 export interface Prober {
   probe(req: ProbeRequest): Promise<ProbeResult>;
+  /**
+   * The same guarded, bounded request, keeping the body (up to maxBytes) for a reader such as
+   * a status page provider. `truncated` tells a body that did not fit.
+   */
+  fetch(url: string, opts?: { maxBytes?: number; accept?: string }): Promise<FetchedBody>;
   close(): Promise<void>;
+}
+
+export interface FetchedBody {
+  readonly result: ProbeResult;
+  readonly body?: Buffer;
 }
 
 const systemResolver: Resolver = async (hostname) => {
@@ -241,6 +251,11 @@ export function createProber(opts: ProberOptions): Prober {
   };
 
   async function probe(req: ProbeRequest): Promise<ProbeResult> {
+    return (await run(req, limits.maxBodyBytes, headers, false)).result;
+  }
+
+  async function run(req: ProbeRequest, maxBytes: number, requestHeaders: string[], keepBody: boolean): Promise<FetchedBody> {
+    let kept: Buffer | undefined;
     const at = now();
     const t0 = performance.now();
     const redirects: string[] = [];
@@ -256,7 +271,8 @@ export function createProber(opts: ProberOptions): Prober {
     const signal = new Deadline();
     const timer = setTimeout(() => signal.fire(), limits.totalTimeoutMs);
 
-    const result = (error?: ProbeError): ProbeResult => {
+    const result = (error?: ProbeError): FetchedBody => ({ result: build(error), ...(keepBody && kept ? { body: kept } : {}) });
+    const build = (error?: ProbeError): ProbeResult => {
       const t = ctx.timings;
       return {
         url: req.url,
@@ -294,7 +310,7 @@ export function createProber(opts: ProberOptions): Prober {
           dispatcher,
           method: 'GET',
           signal,
-          headers,
+          headers: requestHeaders,
           [kProbe]: ctx,
         } as Parameters<typeof request>[1]);
         firstByte = performance.now() - t0;
@@ -313,9 +329,10 @@ export function createProber(opts: ProberOptions): Prober {
           continue;
         }
 
-        const body = await readCapped(res.body, limits.maxBodyBytes);
+        const body = await readCapped(res.body, maxBytes);
         bytesRead = body.bytes.length;
         truncated = body.truncated;
+        kept = body.bytes;
 
         if (res.statusCode >= 500) return result(fail('http_5xx', `${res.statusCode} ${statusText}`.trim()));
         if (res.statusCode >= 400) return result(fail('http_4xx', `${res.statusCode} ${statusText}`.trim()));
@@ -341,6 +358,8 @@ export function createProber(opts: ProberOptions): Prober {
 
   return {
     probe,
+    fetch: (url, fetchOpts = {}) =>
+      run({ url }, fetchOpts.maxBytes ?? limits.maxBodyBytes, fetchOpts.accept ? ['user-agent', userAgent, 'accept', fetchOpts.accept] : headers, true),
     close: () => agent.close(),
   };
 }

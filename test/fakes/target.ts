@@ -8,7 +8,7 @@ import type { KeyPair } from './certs.ts';
  * path does while a test runs (a site going down and coming back).
  */
 export type Behaviour =
-  | { kind: 'ok'; body?: string; status?: number; delayMs?: number }
+  | { kind: 'ok'; body?: string; status?: number; delayMs?: number; contentType?: string }
   | { kind: 'status'; status: number; body?: string }
   | { kind: 'hang' }
   | { kind: 'trickle'; chunks: number; everyMs: number }
@@ -61,7 +61,7 @@ export async function startTarget(opts: { tls?: KeyPair; host?: string } = {}): 
     const b = routes.get(path) ?? { kind: 'status', status: 404, body: 'no such route' };
     switch (b.kind) {
       case 'ok': {
-        const send = () => res.writeHead(b.status ?? 200, { 'content-type': 'text/html' }).end(b.body ?? 'ok');
+        const send = () => res.writeHead(b.status ?? 200, { 'content-type': b.contentType ?? 'text/html' }).end(b.body ?? 'ok');
         if (b.delayMs) later(send, b.delayMs);
         else send();
         return;
