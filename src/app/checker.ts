@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { adhocTarget } from '../checks/adhoc.ts';
+import { createResolver, indexCatalog, loadCatalog, type Catalog, type ServiceIndex } from '../checks/catalog/catalog.ts';
 import { checkControl } from '../checks/control.ts';
 import { createProber, type Prober, type Resolver } from '../checks/probe.ts';
+import { createStatusSource } from '../checks/statuspage/index.ts';
+import type { CrowdPort } from '../core/bot.ts';
 import type { CheckPolicy, CheckPorts } from '../core/check.ts';
 import type { Resolution } from '../core/types.ts';
 import type { Config } from './config.ts';
@@ -10,12 +12,15 @@ export interface Checker {
   readonly ports: CheckPorts;
   readonly policy: CheckPolicy;
   readonly prober: Prober;
+  readonly catalog: Catalog;
+  readonly index: ServiceIndex;
   resolve(input: string): Resolution;
   close(): Promise<void>;
 }
 
-/** Wires the network side (probe, control, later status pages and the catalog) to the core's ports. */
-export function createChecker(config: Config, overrides: { resolve?: Resolver } = {}): Checker {
+/** Wires the network side (probe, control, status pages, catalog) and crowd reports to the core's ports. */
+export function createChecker(config: Config, overrides: { resolve?: Resolver; crowd?: CrowdPort; now?: () => number } = {}): Checker {
+  const now = overrides.now ?? Date.now;
   const prober = createProber({
     policy: config.policy,
     limits: config.limits,
@@ -23,10 +28,16 @@ export function createChecker(config: Config, overrides: { resolve?: Resolver } 
     extraCa: config.extraCa,
     ...(overrides.resolve ? { resolve: overrides.resolve } : {}),
   });
+  const catalog = loadCatalog(config.catalogFile);
+  const index = indexCatalog(catalog.services);
+  const status = createStatusSource({ prober, ttlMs: config.statusTtlMs, now });
+  const crowd = overrides.crowd;
   const ports: CheckPorts = {
     probe: async (req) => [await prober.probe(req)],
     sleep: (ms) => sleep(ms),
     control: () => checkControl(prober, config.controlUrls),
+    status: async (target) => (target.statusPage ? status.read(target.statusPage) : undefined),
+    ...(crowd ? { crowd: (target) => crowd.summary(target.id, now()) } : {}),
   };
   return {
     ports,
@@ -36,7 +47,9 @@ export function createChecker(config: Config, overrides: { resolve?: Resolver } 
       thresholds: { slowMs: config.slowMs, crowdTeams: 2 },
     },
     prober,
-    resolve: (input) => adhocTarget(input, config.policy),
+    catalog,
+    index,
+    resolve: createResolver(index, config.policy),
     close: () => prober.close(),
   };
 }

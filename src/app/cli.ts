@@ -3,7 +3,7 @@ import { MAX_TEXT_LENGTH } from '../core/commands.ts';
 import { checkMessage } from '../core/messages.ts';
 import type { VerdictState } from '../core/types.ts';
 import { renderText } from '../../adapters/console/render.ts';
-import { createChecker } from './checker.ts';
+import { startRuntime } from './runtime.ts';
 import type { Config } from './config.ts';
 
 /** Exit codes scripts rely on (CONTRACT.md). */
@@ -65,7 +65,8 @@ export async function runCheckCommand(config: Config, argv: readonly string[], o
     return EXIT.usage;
   }
   const { args } = parsed;
-  const checker = createChecker(config);
+  const runtime = await startRuntime(config, { warn: (line) => err.write(`${line}\n`) });
+  const { checker } = runtime;
   try {
     const resolved = checker.resolve(args.target);
     if (!resolved.ok) {
@@ -83,6 +84,6 @@ export async function runCheckCommand(config: Config, argv: readonly string[], o
     }
     return exitCodeFor(outcome.verdict.state);
   } finally {
-    await checker.close();
+    await runtime.close();
   }
 }

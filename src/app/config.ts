@@ -32,6 +32,7 @@ export interface Config {
   readonly slowMs: number;
   readonly confirmAttempts: number;
   readonly confirmDelayMs: number;
+  readonly statusTtlMs: number;
   readonly extraCa: readonly string[];
   readonly logLevel: LogLevel;
   readonly slack: {
@@ -198,6 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
     slowMs: duration(env, 'ISDOWN_SLOW_THRESHOLD', 3_000, 100, 120_000),
     confirmAttempts: int(env, 'ISDOWN_CONFIRM_CHECKS', 3, 1, 10),
     confirmDelayMs: duration(env, 'ISDOWN_CONFIRM_DELAY', 2_000, 0, 60_000),
+    statusTtlMs: duration(env, 'ISDOWN_STATUS_TTL', 60_000, 5_000, 3_600_000),
     extraCa: extraCaFile ? [readFileSync(extraCaFile, 'utf8')] : [],
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     slack,

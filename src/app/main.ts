@@ -1,7 +1,6 @@
 import { runConsole } from '../../adapters/console/console.ts';
-import { createBot } from '../core/bot.ts';
-import { createChecker } from './checker.ts';
 import { CHECK_USAGE, EXIT, runCheckCommand } from './cli.ts';
+import { startRuntime } from './runtime.ts';
 import { ConfigError, hasChatTokens, loadConfig, loadDotEnv, type Config } from './config.ts';
 
 const USAGE = `usage: isdown [command]
@@ -17,18 +16,17 @@ async function startBot(config: Config): Promise<number> {
     process.stderr.write('isdown: the Slack and Discord adapters are not built yet; unset the tokens to use the console.\n');
     return EXIT.config;
   }
-  const checker = createChecker(config);
-  const bot = createBot({ resolve: checker.resolve, check: checker.ports, policy: checker.policy });
+  const runtime = await startRuntime(config);
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const console_ = runConsole({ bot, input: process.stdin, output: process.stdout, interactive });
+  const console_ = runConsole({ bot: runtime.bot, input: process.stdin, output: process.stdout, interactive });
   const stop = async () => {
-    await checker.close();
+    await runtime.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
   await console_.done;
-  await checker.close();
+  await runtime.close();
   return 0;
 }
 

@@ -1,0 +1,40 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Keyv } from 'keyv';
+import { addReport, CROWD, summarise, type CrowdReport } from '../core/crowd.ts';
+import type { CrowdSummary } from '../core/types.ts';
+import { KeyedMutex } from './mutex.ts';
+
+export interface ReportRepository {
+  add(serviceId: string, tenant: string, user: string, at: number): Promise<{ accepted: true } | { accepted: false; retryInMs: number }>;
+  summary(serviceId: string, now: number): Promise<CrowdSummary>;
+}
+
+/**
+ * Crowd reports, one list per service. User ids are stored as a keyed hash: the key is made
+ * once per store and never leaves it, so a leaked database does not name anyone.
+ */
+export async function createReportRepository(kv: Keyv): Promise<ReportRepository> {
+  let secret = await kv.get<string>('meta:user-hash-key');
+  if (!secret) {
+    secret = randomBytes(32).toString('hex');
+    await kv.set('meta:user-hash-key', secret);
+  }
+  const key = secret;
+  const mutex = new KeyedMutex();
+  const hash = (tenant: string, user: string) => createHmac('sha256', key).update(`${tenant}\u0000${user}`).digest('hex').slice(0, 24);
+  const read = async (serviceId: string) => (await kv.get<CrowdReport[]>(`reports:${serviceId}`)) ?? [];
+
+  return {
+    add(serviceId, tenant, user, at) {
+      return mutex.run(serviceId, async () => {
+        const outcome = addReport(await read(serviceId), { tenant, user: hash(tenant, user), at });
+        if (!outcome.accepted) return { accepted: false, retryInMs: outcome.retryInMs };
+        await kv.set(`reports:${serviceId}`, outcome.list, CROWD.expiryMs);
+        return { accepted: true };
+      });
+    },
+    async summary(serviceId, now) {
+      return summarise(await read(serviceId), now);
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createResolver, editDistance, indexCatalog, loadCatalog, parseCatalog } from '../../src/checks/catalog/catalog.ts';
+import { makePolicy } from '../../src/checks/ssrf.ts';
+import { PROVIDERS } from '../../src/checks/statuspage/index.ts';
+
+const builtIn = loadCatalog();
+const index = indexCatalog(builtIn.services);
+const resolve = createResolver(index, makePolicy());
+
+describe('built-in catalog', () => {
+  it('loads with no problems', () => assert.deepEqual(builtIn.problems, []));
+
+  it('has at least 150 services across the categories teams depend on', () => {
+    assert.ok(builtIn.services.length >= 150, `${builtIn.services.length}`);
+    const categories = new Set(builtIn.services.map((s) => s.category));
+    for (const c of ['chat', 'social', 'code', 'ci', 'cloud', 'cdn', 'payments', 'email', 'auth', 'productivity', 'ai', 'gaming']) {
+      assert.ok(categories.has(c), `missing category ${c}`);
+    }
+  });
+
+  it('every URL parses as https and every status page kind has a provider', () => {
+    for (const s of builtIn.services) {
+      for (const u of s.urls) assert.equal(new URL(u).protocol, 'https:', `${s.id} ${u}`);
+      if (s.statusPage) {
+        assert.ok(PROVIDERS[s.statusPage.kind as keyof typeof PROVIDERS], `${s.id} kind ${s.statusPage.kind}`);
+        assert.equal(new URL(s.statusPage.url).protocol, 'https:', s.id);
+      } else {
+        assert.ok(s.statusPageNote, `${s.id} has no status page and says nothing about why`);
+      }
+    }
+  });
+
+  it('every id, name and alias is unique across the catalog', () => {
+    const seen = new Map<string, string>();
+    for (const s of builtIn.services) {
+      for (const key of [s.id, s.name.toLowerCase(), ...s.aliases.map((a) => a.toLowerCase())]) {
+        const owner = seen.get(key);
+        assert.ok(!owner || owner === s.id, `"${key}" belongs to both ${owner} and ${s.id}`);
+        seen.set(key, s.id);
+      }
+    }
+  });
+});
+
+describe('forgiving lookup', () => {
+  const table: [string, string][] = [
+    ['twitter', 'twitter'],
+    ['X', 'twitter'],
+    ['x.com', 'twitter'],
+    ['  GitHub ', 'github'],
+    ['www.github.com', 'github'],
+    ['https://github.com/nodejs/node/issues', 'github'],
+    ['https://www.githubstatus.com/', 'github'],
+    ['discordstatus.com', 'discord'],
+    ['Google Cloud', 'google-cloud'],
+    ['google cloud platform', 'google-cloud'],
+    ['chatgpt', 'openai'],
+    ['https://status.openai.com', 'openai'],
+    ['docker hub', 'docker-hub'],
+    ['fly.io', 'fly-io'],
+  ];
+  for (const [input, id] of table) {
+    it(`"${input}" → ${id}`, () => {
+      const r = resolve(input);
+      assert.ok(r.ok, r.ok ? '' : r.message);
+      assert.equal(r.target.id, id);
+      assert.equal(r.target.kind, 'catalog');
+    });
+  }
+
+  it('suggests the near miss for a typo, and offers the address form', () => {
+    const r = resolve('twiter');
+    assert.equal(r.ok, false);
+    if (!r.ok) {
+      assert.equal(r.message, 'I don\'t know "twiter" — did you mean twitter? To check a website instead, give its address, like twiter.com.');
+      assert.deepEqual(r.suggestions, ['twitter']);
+    }
+  });
+
+  it('checks an unknown host name as an address', () => {
+    const r = resolve('my-shop.example');
+    assert.ok(r.ok);
+    assert.equal(r.target.kind, 'adhoc');
+    assert.deepEqual(r.target.urls, ['https://my-shop.example/']);
+  });
+
+  it('still refuses private addresses that are not in the catalog', () => {
+    const r = resolve('http://10.0.0.1/');
+    assert.equal(r.ok, false);
+  });
+
+  it('completes names for autocomplete, best first, within a limit', () => {
+    const names = index.complete('git', 25).map((s) => s.id);
+    assert.ok(names.includes('github') && names.includes('gitlab'));
+    assert.ok(index.complete('', 25).length === 25);
+  });
+
+  it('measures typos including swapped letters as one edit', () => {
+    assert.equal(editDistance('twitter', 'twiter'), 1);
+    assert.equal(editDistance('github', 'gihtub'), 1);
+    assert.equal(editDistance('slack', 'discord'), 6);
+  });
+});
+
+describe("an operator's catalog", () => {
+  it('merges over the built-in one and reports a broken entry with its line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isdown-catalog-'));
+    const file = join(dir, 'mine.json');
+    writeFileSync(
+      file,
+      [
+        '{',
+        '  "services": [',
+        '    { "id": "intranet-wiki", "name": "Wiki", "aliases": ["wiki.corp"], "urls": ["https://wiki.corp.example/"] },',
+        '    { "id": "github", "name": "GitHub Enterprise", "urls": ["https://github.corp.example/"] },',
+        '    {',
+        '      "id": "Bad Id", "name": "Broken", "urls": ["https://x.example/"]',
+        '    },',
+        '    { "id": "nourl", "name": "No URL", "urls": [] },',
+        '    { "id": "badkind", "name": "Bad kind", "urls": ["https://y.example/"], "statusPage": { "kind": "smoke-signals", "url": "https://y.example/s" } }',
+        '  ]',
+        '}',
+      ].join('\n'),
+    );
+    const c = loadCatalog(file);
+    const ids = new Set(c.services.map((s) => s.id));
+    assert.ok(ids.has('intranet-wiki'));
+    assert.equal(c.services.find((s) => s.id === 'github')!.name, 'GitHub Enterprise');
+    assert.deepEqual(
+      c.problems.map((p) => [p.line, p.message.split(':')[0]]),
+      [
+        [5, 'entry "Bad Id" ignored'],
+        [8, 'entry "nourl" ignored'],
+        [9, 'entry "badkind" ignored'],
+      ],
+    );
+    assert.ok(c.problems.every((p) => p.file === file));
+  });
+
+  it('reports a file that is not JSON with the line of the error, and keeps the built-in catalog', () => {
+    const r = parseCatalog('{\n  "services": [\n    { "id": "x", }\n  ]\n}', 'broken.json');
+    assert.equal(r.services.length, 0);
+    assert.equal(r.problems[0]!.line, 3);
+    assert.match(r.problems[0]!.message, /not valid JSON/);
+  });
+});
