@@ -1,0 +1,175 @@
+import type { Verdict, VerdictState } from './types.ts';
+
+/**
+ * The monitor state machine, pure: (previous state, verdict, thresholds, now) → (next state,
+ * events). Trouble is confirmed over several rounds, recovery too; rapid flips become one
+ * flapping incident; maintenance and mutes silence alerts but keep the timeline; a round in
+ * which our own network failed changes nothing.
+ */
+
+export type Health = 'up' | 'degraded' | 'partial' | 'down' | 'maintenance';
+
+export interface Thresholds {
+  /** Failing rounds before trouble is confirmed (the first one triggers a quick re-check). */
+  readonly failRounds: number;
+  /** Good rounds before recovery is confirmed. */
+  readonly recoverRounds: number;
+  /** Delay of the quick re-check after a first failure. */
+  readonly recheckMs: number;
+  /** More than this many confirmed flips inside the window is flapping. */
+  readonly flapFlips: number;
+  readonly flapWindowMs: number;
+  /** Trouble that returns this soon after recovery reopens the same incident. */
+  readonly reopenWindowMs: number;
+}
+
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  failRounds: 2,
+  recoverRounds: 2,
+  recheckMs: 10_000,
+  flapFlips: 3,
+  flapWindowMs: 30 * 60_000,
+  reopenWindowMs: 30 * 60_000,
+};
+
+export interface MonitorState {
+  /** The confirmed health; 'up' for a new monitor until proven otherwise. */
+  readonly health: Health;
+  readonly since: number;
+  /** A different health seen for `rounds` rounds in a row, not yet confirmed. */
+  readonly candidate?: { readonly health: Health; readonly rounds: number; readonly since: number; readonly summary: string };
+  /** Times of confirmed changes between healthy and trouble, inside the flap window. */
+  readonly flips: readonly number[];
+  readonly flapping: boolean;
+  /** The open (or recently closed, reopenable) incident. */
+  readonly incident?: { readonly id: string; readonly open: boolean; readonly closedAt?: number };
+  readonly mutedUntil?: number;
+  readonly lastSummary?: string;
+}
+
+export function initialState(now: number): MonitorState {
+  return { health: 'up', since: now, flips: [], flapping: false };
+}
+
+export type MonitorEvent =
+  | { readonly type: 'opened'; readonly incidentId: string; readonly health: Health; readonly at: number; readonly summary: string; readonly silent: boolean }
+  | { readonly type: 'changed'; readonly incidentId: string; readonly from: Health; readonly to: Health; readonly at: number; readonly summary: string; readonly silent: boolean }
+  | { readonly type: 'reopened'; readonly incidentId: string; readonly health: Health; readonly at: number; readonly summary: string; readonly silent: boolean }
+  | { readonly type: 'flapping'; readonly incidentId: string; readonly health: Health; readonly flips: number; readonly at: number; readonly summary: string; readonly silent: boolean }
+  | { readonly type: 'recovered'; readonly incidentId: string; readonly at: number; readonly summary: string; readonly silent: boolean }
+  /** Not an alert: ask the scheduler for a quick re-check. */
+  | { readonly type: 'recheck'; readonly inMs: number };
+
+export type AlertEvent = Exclude<MonitorEvent, { type: 'recheck' }>;
+
+export interface Transition {
+  readonly state: MonitorState;
+  readonly events: readonly MonitorEvent[];
+}
+
+const isTrouble = (h: Health) => h === 'down' || h === 'partial' || h === 'degraded';
+
+function healthOf(state: VerdictState): Health | null {
+  return state === 'unknown' ? null : state;
+}
+
+/**
+ * One round. `newIncidentId` is called only when an incident opens, so ids stay the caller's
+ * business (random in production, predictable in tests).
+ */
+export function advance(prev: MonitorState, verdict: Verdict, now: number, t: Thresholds, newIncidentId: () => string): Transition {
+  const observed = healthOf(verdict.state);
+  // Our own network failed this round: we know nothing new about the target.
+  if (observed === null) return { state: prev, events: [] };
+
+  const muted = prev.mutedUntil !== undefined && prev.mutedUntil > now;
+  const flips = prev.flips.filter((f) => now - f < t.flapWindowMs);
+  const base: MonitorState = { ...prev, flips, lastSummary: verdict.summary, ...(prev.mutedUntil !== undefined && !muted ? { mutedUntil: undefined } : {}) };
+
+  if (observed === prev.health) {
+    const { candidate: _dropped, ...rest } = base;
+    const settled: MonitorState = rest;
+    // Flapping ends after a quiet window; if it settled healthy, the incident closes now.
+    if (prev.flapping && flips.length === 0) {
+      const calm: MonitorState = { ...settled, flapping: false };
+      if (!isTrouble(observed) && calm.incident?.open) {
+        const id = calm.incident.id;
+        return {
+          state: { ...calm, incident: { id, open: false, closedAt: now } },
+          events: [{ type: 'recovered', incidentId: id, at: now, summary: verdict.summary, silent: muted || observed === 'maintenance' }],
+        };
+      }
+      return { state: calm, events: [] };
+    }
+    return { state: settled, events: [] };
+  }
+
+  // A different health this round: count it towards confirmation.
+  const same = prev.candidate?.health === observed;
+  const candidate = { health: observed, rounds: same ? prev.candidate!.rounds + 1 : 1, since: same ? prev.candidate!.since : now, summary: verdict.summary };
+  const needed = isTrouble(observed) || observed === 'maintenance' ? t.failRounds : t.recoverRounds;
+  if (candidate.rounds < needed) {
+    const events: MonitorEvent[] = [];
+    // The first failure from healthy earns a quick second look instead of waiting a whole interval.
+    if (candidate.rounds === 1 && isTrouble(observed) && !isTrouble(prev.health)) events.push({ type: 'recheck', inMs: t.recheckMs });
+    return { state: { ...base, candidate }, events };
+  }
+
+  // Confirmed. The change dates from when it was first seen, not from when we were sure.
+  const at = candidate.since;
+  const { candidate: _done, ...rest } = base;
+  const next: MonitorState = { ...rest, health: observed, since: at };
+  const wasTrouble = isTrouble(prev.health);
+  const nowTrouble = isTrouble(observed);
+  const silent = muted || observed === 'maintenance';
+  const flipped = wasTrouble !== nowTrouble;
+  const newFlips = flipped ? [...flips, at] : flips;
+  const flapping = prev.flapping || newFlips.length > t.flapFlips;
+  const withFlips: MonitorState = { ...next, flips: newFlips, flapping };
+  const summary = verdict.summary;
+
+  if (nowTrouble) {
+    const inc = prev.incident;
+    if (inc?.open) {
+      if (flapping && !prev.flapping) {
+        return { state: withFlips, events: [{ type: 'flapping', incidentId: inc.id, health: observed, flips: newFlips.length, at, summary, silent }] };
+      }
+      return { state: withFlips, events: [{ type: 'changed', incidentId: inc.id, from: prev.health, to: observed, at, summary, silent: silent || flapping }] };
+    }
+    if (inc && !inc.open && inc.closedAt !== undefined && at - inc.closedAt < t.reopenWindowMs) {
+      const reopened: MonitorState = { ...withFlips, incident: { id: inc.id, open: true } };
+      if (flapping && !prev.flapping) return { state: reopened, events: [{ type: 'flapping', incidentId: inc.id, health: observed, flips: newFlips.length, at, summary, silent }] };
+      return { state: reopened, events: [{ type: 'reopened', incidentId: inc.id, health: observed, at, summary, silent: silent || flapping }] };
+    }
+    const id = newIncidentId();
+    return { state: { ...withFlips, flapping: false, flips: [at], incident: { id, open: true } }, events: [{ type: 'opened', incidentId: id, health: observed, at, summary, silent }] };
+  }
+
+  // Healthy again (up, or maintenance which is not trouble).
+  const inc = prev.incident;
+  if (!inc?.open) return { state: withFlips, events: [] };
+  if (flapping) {
+    // Flapping holds the incident open; each swing is recorded but not announced.
+    const events: MonitorEvent[] = !prev.flapping
+      ? [{ type: 'flapping', incidentId: inc.id, health: observed, flips: newFlips.length, at, summary, silent }]
+      : [{ type: 'changed', incidentId: inc.id, from: prev.health, to: observed, at, summary, silent: true }];
+    return { state: withFlips, events };
+  }
+  if (observed === 'maintenance') {
+    return { state: withFlips, events: [{ type: 'changed', incidentId: inc.id, from: prev.health, to: observed, at, summary, silent: true }] };
+  }
+  return {
+    state: { ...withFlips, incident: { id: inc.id, open: false, closedAt: at } },
+    events: [{ type: 'recovered', incidentId: inc.id, at, summary, silent: muted }],
+  };
+}
+
+/** Mute until a time: alerts are silenced, the timeline keeps going. */
+export function mute(prev: MonitorState, until: number): MonitorState {
+  return { ...prev, mutedUntil: until };
+}
+
+export function unmute(prev: MonitorState): MonitorState {
+  const { mutedUntil: _gone, ...rest } = prev;
+  return rest;
+}
