@@ -13,7 +13,7 @@ export interface ConsoleOptions {
   readonly who?: Requester;
 }
 
-export const CONSOLE_REQUESTER: Requester = { tenant: 'console', channel: 'console', user: 'you' };
+export const CONSOLE_REQUESTER: Requester = { platform: 'console', tenant: 'console', channel: 'console', user: 'you' };
 
 /**
  * The shell adapter: type the same commands as in chat, with or without the "/isdown"

@@ -33,6 +33,14 @@ export interface Config {
   readonly confirmAttempts: number;
   readonly confirmDelayMs: number;
   readonly statusTtlMs: number;
+  readonly checkConcurrency: number;
+  readonly hostConcurrency: number;
+  readonly retentionMs: number;
+  readonly failRounds: number;
+  readonly recoverRounds: number;
+  readonly recheckDelayMs: number;
+  readonly timeZone: string;
+  readonly minIntervalMs: number;
   readonly extraCa: readonly string[];
   readonly logLevel: LogLevel;
   readonly slack: {
@@ -117,6 +125,16 @@ function ports(env: Env): ReadonlySet<number> | 'any' {
   return new Set(list.map(Number));
 }
 
+function timeZone(env: Env): string {
+  const tz = str(env, 'ISDOWN_TIMEZONE') ?? 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+  } catch {
+    throw new ConfigError('ISDOWN_TIMEZONE', `expects an IANA time zone like Europe/Berlin or UTC, got "${tz}"`);
+  }
+  return tz;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   let allow;
   try {
@@ -199,7 +217,15 @@ export function loadConfig(env: Env = process.env): Config {
     slowMs: duration(env, 'ISDOWN_SLOW_THRESHOLD', 3_000, 100, 120_000),
     confirmAttempts: int(env, 'ISDOWN_CONFIRM_CHECKS', 3, 1, 10),
     confirmDelayMs: duration(env, 'ISDOWN_CONFIRM_DELAY', 2_000, 0, 60_000),
-    statusTtlMs: duration(env, 'ISDOWN_STATUS_TTL', 60_000, 5_000, 3_600_000),
+    statusTtlMs: duration(env, 'ISDOWN_STATUS_TTL', 120_000, 5_000, 3_600_000),
+    checkConcurrency: int(env, 'ISDOWN_CHECK_CONCURRENCY', 200, 1, 10_000),
+    hostConcurrency: int(env, 'ISDOWN_HOST_CONCURRENCY', 4, 1, 1_000),
+    retentionMs: duration(env, 'ISDOWN_RETENTION', 90 * 86_400_000, 86_400_000, 3_650 * 86_400_000),
+    failRounds: int(env, 'ISDOWN_FAIL_ROUNDS', 2, 1, 20),
+    recoverRounds: int(env, 'ISDOWN_RECOVER_ROUNDS', 2, 1, 20),
+    recheckDelayMs: duration(env, 'ISDOWN_RECHECK_DELAY', 10_000, 0, 600_000),
+    timeZone: timeZone(env),
+    minIntervalMs: duration(env, 'ISDOWN_MIN_INTERVAL', 30_000, 1_000, 86_400_000),
     extraCa: extraCaFile ? [readFileSync(extraCaFile, 'utf8')] : [],
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     slack,

@@ -1,4 +1,6 @@
+import { consoleAlerts } from '../../adapters/console/alerts.ts';
 import { runConsole } from '../../adapters/console/console.ts';
+import { startHttp } from './http.ts';
 import { CHECK_USAGE, EXIT, runCheckCommand } from './cli.ts';
 import { startRuntime } from './runtime.ts';
 import { ConfigError, hasChatTokens, loadConfig, loadDotEnv, type Config } from './config.ts';
@@ -16,17 +18,29 @@ async function startBot(config: Config): Promise<number> {
     process.stderr.write('isdown: the Slack and Discord adapters are not built yet; unset the tokens to use the console.\n');
     return EXIT.config;
   }
-  const runtime = await startRuntime(config);
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const runtime = await startRuntime(config, { adapters: [consoleAlerts(process.stdout, { color: interactive })] });
+  let httpServer: Awaited<ReturnType<typeof startHttp>> | undefined;
+  try {
+    httpServer = await startHttp(runtime, config.port);
+  } catch (err) {
+    process.stderr.write(`isdown: PORT ${config.port} is not available (${(err as Error).message}); /healthz is off.\n`);
+  }
   const console_ = runConsole({ bot: runtime.bot, input: process.stdin, output: process.stdout, interactive });
-  const stop = async () => {
-    await runtime.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      // Drain: in-flight checks finish, the outbox keeps whatever is not yet delivered.
+      await httpServer?.close();
+      await runtime.close();
+    })());
+  const onSignal = () => void stop().then(() => process.exit(0));
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   await console_.done;
-  await runtime.close();
+  // Input ended: give alerts already queued a moment to go out; the outbox keeps the rest.
+  await Promise.race([runtime.notifier?.idle(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  await stop();
   return 0;
 }
 

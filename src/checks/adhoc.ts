@@ -7,7 +7,7 @@ export function adhocTarget(input: string, policy: AddressPolicy): Resolution {
   if (!checked.ok) return { ok: false, message: checked.refusal.message };
   const url = checked.url;
   const host = url.hostname.replace(/\.$/, '').toLowerCase();
-  const bareHome = url.pathname === '/' && !url.search && !url.port;
-  const name = bareHome ? host : `${host}${url.port ? `:${url.port}` : ''}${url.pathname === '/' ? '' : url.pathname}`;
-  return { ok: true, target: { kind: 'adhoc', id: bareHome ? host : url.href, name, urls: [url.href] } };
+  // The id leaves out the scheme, so "watch http://x:8080/" and "history x:8080" meet.
+  const name = `${host}${url.port ? `:${url.port}` : ''}${url.pathname === '/' ? '' : url.pathname}${url.search}`;
+  return { ok: true, target: { kind: 'adhoc', id: name, name, urls: [url.href] } };
 }

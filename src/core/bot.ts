@@ -1,14 +1,26 @@
 import { runCheck, type CheckPolicy, type CheckPorts } from './check.ts';
-import { parseCommand, USAGE, type Command } from './commands.ts';
+import { parseCommand, USAGE, WATCH_INTERVAL, type Command } from './commands.ts';
 import { checkMessage, errorMessage, helpMessage, infoMessage, type Message } from './messages.ts';
 import { formatDuration } from './duration.ts';
+import { clockFormat, tellStory, type ClockFormat } from './incident.ts';
 import type { CrowdSummary, Resolution } from './types.ts';
+import type { ChannelMonitor, ChannelRef, MonitorRecord, ServiceHistory, WatchRequest } from './watch.ts';
 
 /** Who asked, in platform-neutral terms. A tenant is a Slack workspace or a Discord guild. */
 export interface Requester {
+  readonly platform: string;
   readonly tenant: string;
   readonly channel: string;
   readonly user: string;
+}
+
+/** Watching, as the bot needs it: implemented by the app's watcher over the store. */
+export interface WatchPort {
+  watch(req: WatchRequest): Promise<{ record: MonitorRecord; created: boolean; replaced: boolean }>;
+  unwatch(channel: ChannelRef, targetId: string): Promise<number>;
+  list(channel: ChannelRef): Promise<ChannelMonitor[]>;
+  history(channel: ChannelRef, targetId: string, sinceMs: number): Promise<ServiceHistory[]>;
+  mute(channel: ChannelRef, targetId: string, until: number | undefined): Promise<number>;
 }
 
 /** Where "it is down for me" reports go; absent when no store is configured. */
@@ -23,7 +35,10 @@ export interface BotDeps {
   readonly check: CheckPorts;
   readonly policy: CheckPolicy;
   readonly crowd?: CrowdPort;
+  readonly watching?: WatchPort;
   readonly now: () => number;
+  readonly clock?: ClockFormat;
+  readonly minIntervalMs?: number;
 }
 
 export interface Bot {
@@ -55,6 +70,68 @@ export function createBot(deps: BotDeps): Bot {
     return infoMessage(`Thanks — noted that ${target.name} is down for you.`, [tally, `Other teams asking about ${target.name} will see it. Check it yourself: /isdown ${target.id}`], 'channel');
   }
 
+  const clock = deps.clock ?? clockFormat();
+  const channelOf = (who: Requester): ChannelRef => ({ platform: who.platform, tenant: who.tenant, channel: who.channel });
+
+  async function watching(command: Extract<Command, { kind: 'watch' | 'unwatch' | 'list' | 'history' | 'mute' | 'unmute' }>, who: Requester, port: WatchPort): Promise<Message> {
+    const channel = channelOf(who);
+    if (command.kind === 'list') {
+      const items = await port.list(channel);
+      if (items.length === 0) return infoMessage('This channel watches nothing yet.', [`Start with: ${USAGE.watch}`]);
+      return infoMessage(
+        `This channel watches ${items.length} ${items.length === 1 ? 'service' : 'services'}:`,
+        items.map((i) => describeWatch(i, deps.now(), clock)),
+      );
+    }
+    const resolved = deps.resolve(command.target);
+    if (!resolved.ok) return errorMessage(resolved.message);
+    const { target } = resolved;
+    switch (command.kind) {
+      case 'watch': {
+        const everyMs = command.everyMs ?? WATCH_INTERVAL.defaultMs;
+        const out = await port.watch({
+          channel,
+          user: who.user,
+          target,
+          everyMs,
+          ...(command.expect ? { expect: command.expect } : {}),
+          ...(command.forbid ? { forbid: command.forbid } : {}),
+          ...(command.component ? { component: command.component } : {}),
+        });
+        const extras = [command.expect && `expecting "${command.expect}"`, command.forbid && `alerting on "${command.forbid}"`, command.component && `component ${command.component}`].filter(Boolean);
+        return infoMessage(
+          `${out.replaced ? 'Updated: this channel watches' : 'Watching'} ${target.name} every ${formatDuration(everyMs)}${extras.length ? `, ${extras.join(', ')}` : ''}.`,
+          ["I'll post here when it goes down, update the alert as it evolves, and say when it recovers."],
+          'channel',
+        );
+      }
+      case 'unwatch': {
+        const n = await port.unwatch(channel, target.id);
+        return n ? infoMessage(`Stopped watching ${target.name} in this channel.`, [], 'channel') : errorMessage(`This channel does not watch ${target.name}.`, USAGE.list);
+      }
+      case 'history': {
+        const since = deps.now() - command.windowMs;
+        const found = await port.history(channel, target.id, since);
+        if (found.length === 0) return errorMessage(`This channel does not watch ${target.name}, so I have no history for it here.`, USAGE.watch);
+        const incidents = found.flatMap((f) => f.incidents);
+        if (incidents.length === 0) return infoMessage(`${target.name}: no incidents in the last ${formatDuration(command.windowMs)}.`);
+        return infoMessage(
+          `${target.name}: ${incidents.length} ${incidents.length === 1 ? 'incident' : 'incidents'} in the last ${formatDuration(command.windowMs)}`,
+          incidents.map((i) => `${new Date(i.openedAt).toISOString().slice(0, 10)} — ${tellStory(i, deps.now(), clock)}`),
+        );
+      }
+      case 'mute':
+      case 'unmute': {
+        const until = command.kind === 'mute' ? deps.now() + command.durationMs : undefined;
+        const n = await port.mute(channel, target.id, until);
+        if (!n) return errorMessage(`This channel does not watch ${target.name}.`, USAGE.list);
+        return until
+          ? infoMessage(`Muted ${target.name} here until ${clock(until)} (${formatDuration(command.kind === 'mute' ? command.durationMs : 0)}). I keep checking and recording; alerts resume after.`, [], 'channel')
+          : infoMessage(`Unmuted ${target.name}: alerts are back on in this channel.`, [], 'channel');
+      }
+    }
+  }
+
   async function run(command: Command, who: Requester): Promise<Message> {
     switch (command.kind) {
       case 'help':
@@ -63,17 +140,41 @@ export function createBot(deps: BotDeps): Bot {
         return check(command.target);
       case 'report':
         return report(command.target, who);
-      default:
-        return infoMessage(`"${command.kind}" is coming soon.`, [`It will work like this: ${USAGE[command.kind]}`, `For now: ${USAGE.check}`]);
+      case 'watch':
+      case 'unwatch':
+      case 'list':
+      case 'history':
+      case 'mute':
+      case 'unmute':
+        if (!deps.watching) return infoMessage(`"${command.kind}" needs the bot running with its store (npm start).`, [USAGE[command.kind]]);
+        return watching(command, who, deps.watching);
     }
   }
 
   return {
     run,
     async handle(text, who) {
-      const parsed = parseCommand(text);
+      const parsed = parseCommand(text, deps.minIntervalMs !== undefined ? { minIntervalMs: deps.minIntervalMs } : {});
       if (!parsed.ok) return errorMessage(parsed.error, parsed.usage);
       return run(parsed.command, who);
     },
   };
+}
+
+const HEALTH_WORD: Record<string, string> = { up: '✅ up', down: '🔴 down', partial: '🟠 partially down', degraded: '🟡 degraded', maintenance: '🔧 in maintenance' };
+
+function describeWatch(i: ChannelMonitor, now: number, clock: ClockFormat): string {
+  const state = i.state;
+  const health = state ? (HEALTH_WORD[state.health] ?? state.health) : '⏳ first check pending';
+  const since = state && state.health !== 'up' ? ` since ${clock(state.since)}` : '';
+  const notes = [
+    `every ${formatDuration(i.watch.everyMs)}`,
+    i.record.component && `component ${i.record.component}`,
+    i.record.expect && `expect "${i.record.expect}"`,
+    i.record.forbid && `forbid "${i.record.forbid}"`,
+    state?.flapping && 'flapping',
+    i.watch.mutedUntil !== undefined && i.watch.mutedUntil > now && `muted until ${clock(i.watch.mutedUntil)}`,
+    i.watch.pausedReason && `paused: ${i.watch.pausedReason}`,
+  ].filter(Boolean);
+  return `${i.record.target.name} — ${health}${since} (${notes.join(', ')})`;
 }

@@ -83,7 +83,12 @@ function cleanTarget(t: string): string {
   return (m ? m[1]! : t).trim();
 }
 
-export function parseCommand(input: string): ParseResult {
+export interface ParseOptions {
+  /** The shortest watch interval allowed here (an operator setting; 30 s unless lowered). */
+  readonly minIntervalMs?: number;
+}
+
+export function parseCommand(input: string, opts: ParseOptions = {}): ParseResult {
   const stripped = input.trim().replace(/^\/isdown\b/i, '').trim();
   const { tokens, error } = tokenize(stripped);
   if (error) return { ok: false, error, usage: USAGE.help };
@@ -134,11 +139,11 @@ export function parseCommand(input: string): ParseResult {
       return { ok: true, command: { kind, target: cleanTarget(args[0]!), durationMs: d } };
     }
     case 'watch':
-      return parseWatch(args);
+      return parseWatch(args, opts.minIntervalMs ?? WATCH_INTERVAL.minMs);
   }
 }
 
-function parseWatch(args: string[]): ParseResult {
+function parseWatch(args: string[], minMs: number): ParseResult {
   if (args.length === 0) return err('watch', 'Which service should this channel watch?');
   const command: Extract<Command, { kind: 'watch' }> = { kind: 'watch', target: cleanTarget(args[0]!) };
   for (let i = 1; i < args.length; i += 2) {
@@ -149,8 +154,8 @@ function parseWatch(args: string[]): ParseResult {
       case 'every': {
         const d = parseDuration(value);
         if (d === null) return err('watch', `"${value}" is not an interval; use something like 30s, 5m or 1h.`);
-        if (d < WATCH_INTERVAL.minMs || d > WATCH_INTERVAL.maxMs) {
-          return err('watch', `The interval must be between ${formatDuration(WATCH_INTERVAL.minMs)} and ${formatDuration(WATCH_INTERVAL.maxMs)}; you asked for ${formatDuration(d)}.`);
+        if (d < minMs || d > WATCH_INTERVAL.maxMs) {
+          return err('watch', `The interval must be between ${formatDuration(minMs)} and ${formatDuration(WATCH_INTERVAL.maxMs)}; you asked for ${formatDuration(d)}.`);
         }
         command.everyMs = d;
         break;

@@ -1,6 +1,8 @@
 import { DESCRIPTIONS, USAGE, type CommandName } from './commands.ts';
 import type { CheckOutcome } from './check.ts';
-import { formatLatency } from './duration.ts';
+import { formatDuration, formatLatency } from './duration.ts';
+import { downtime, tellStory, type ClockFormat, type Incident } from './incident.ts';
+import type { AlertEvent } from './monitor.ts';
 import type { ProbeResult, VerdictState } from './types.ts';
 
 /**
@@ -122,4 +124,62 @@ export function errorMessage(error: string, usage?: string): Message {
 
 export function infoMessage(title: string, lines: readonly string[] = [], visibility: Message['visibility'] = 'private'): Message {
   return { tone: 'info', title, lines, fields: [], links: [], actions: [], visibility };
+}
+
+const HEALTH_TITLE: Record<string, string> = {
+  down: 'is down',
+  partial: 'is partially down',
+  degraded: 'is degraded',
+  maintenance: 'is in maintenance',
+  up: 'is up',
+};
+
+/** The root alert message: the incident's current state, edited in place as it evolves. */
+export function incidentRootMessage(incident: Incident, now: number, clock: ClockFormat): Message {
+  const closed = incident.closedAt !== undefined;
+  const tone: Tone = closed ? 'up' : incident.flapping ? 'degraded' : (incident.health as Tone);
+  const title = closed
+    ? `${incident.service} recovered — down ${formatDuration(downtime(incident, now))} in all`
+    : incident.flapping
+      ? `${incident.service} is flapping (${HEALTH_TITLE[incident.health]?.replace('is ', '') ?? incident.health} right now)`
+      : `${incident.service} ${HEALTH_TITLE[incident.health] ?? incident.health} since ${clock(incident.timeline[incident.timeline.length - 1]!.at)}`;
+  const last = incident.timeline[incident.timeline.length - 1]!;
+  return {
+    tone,
+    title,
+    lines: [tellStory(incident, now, clock), last.summary],
+    fields: [],
+    links: [],
+    actions: closed ? [] : [{ kind: 'recheck', target: incident.monitorKey }, { kind: 'mute', target: incident.monitorKey, durationMs: 3_600_000 }],
+    visibility: 'channel',
+    at: incident.openedAt,
+  };
+}
+
+/** The thread reply for one change; the recovery carries the total downtime. */
+export function incidentChangeMessage(event: AlertEvent, incident: Incident, now: number, clock: ClockFormat): Message {
+  const base = { fields: [], links: [], actions: [], visibility: 'channel' as const, at: event.at };
+  const when = clock(event.at);
+  switch (event.type) {
+    case 'opened':
+      return { ...base, tone: event.health, title: `${incident.service} ${HEALTH_TITLE[event.health]} (since ${when})`, lines: [event.summary] };
+    case 'reopened':
+      return { ...base, tone: event.health, title: `${incident.service} ${HEALTH_TITLE[event.health]} again (${when})`, lines: [event.summary] };
+    case 'changed':
+      return { ...base, tone: event.to, title: `${incident.service} ${HEALTH_TITLE[event.to]} (${when})`, lines: [event.summary] };
+    case 'flapping':
+      return {
+        ...base,
+        tone: 'degraded',
+        title: `${incident.service} is flapping: ${event.flips} changes in 30 min. I'll keep this incident open and update it quietly until it settles.`,
+        lines: [event.summary],
+      };
+    case 'recovered':
+      return {
+        ...base,
+        tone: 'up',
+        title: `${incident.service} recovered at ${when} after ${formatDuration(downtime(incident, now))} of downtime`,
+        lines: [tellStory(incident, now, clock)],
+      };
+  }
 }

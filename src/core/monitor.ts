@@ -3,8 +3,8 @@ import type { Verdict, VerdictState } from './types.ts';
 /**
  * The monitor state machine, pure: (previous state, verdict, thresholds, now) → (next state,
  * events). Trouble is confirmed over several rounds, recovery too; rapid flips become one
- * flapping incident; maintenance and mutes silence alerts but keep the timeline; a round in
- * which our own network failed changes nothing.
+ * flapping incident; maintenance silences alerts but keeps the timeline (a channel's mute is
+ * the notifier's business, per watch); a round in which our own network failed changes nothing.
  */
 
 export type Health = 'up' | 'degraded' | 'partial' | 'down' | 'maintenance';
@@ -43,7 +43,6 @@ export interface MonitorState {
   readonly flapping: boolean;
   /** The open (or recently closed, reopenable) incident. */
   readonly incident?: { readonly id: string; readonly open: boolean; readonly closedAt?: number };
-  readonly mutedUntil?: number;
   readonly lastSummary?: string;
 }
 
@@ -74,17 +73,16 @@ function healthOf(state: VerdictState): Health | null {
 }
 
 /**
- * One round. `newIncidentId` is called only when an incident opens, so ids stay the caller's
- * business (random in production, predictable in tests).
+ * One round. `newIncidentId` is called only when an incident opens, with the time it opened:
+ * deriving the id from it makes a round replayed after a crash produce the same incident.
  */
-export function advance(prev: MonitorState, verdict: Verdict, now: number, t: Thresholds, newIncidentId: () => string): Transition {
+export function advance(prev: MonitorState, verdict: Verdict, now: number, t: Thresholds, newIncidentId: (openedAt: number) => string): Transition {
   const observed = healthOf(verdict.state);
   // Our own network failed this round: we know nothing new about the target.
   if (observed === null) return { state: prev, events: [] };
 
-  const muted = prev.mutedUntil !== undefined && prev.mutedUntil > now;
   const flips = prev.flips.filter((f) => now - f < t.flapWindowMs);
-  const base: MonitorState = { ...prev, flips, lastSummary: verdict.summary, ...(prev.mutedUntil !== undefined && !muted ? { mutedUntil: undefined } : {}) };
+  const base: MonitorState = { ...prev, flips, lastSummary: verdict.summary };
 
   if (observed === prev.health) {
     const { candidate: _dropped, ...rest } = base;
@@ -96,7 +94,7 @@ export function advance(prev: MonitorState, verdict: Verdict, now: number, t: Th
         const id = calm.incident.id;
         return {
           state: { ...calm, incident: { id, open: false, closedAt: now } },
-          events: [{ type: 'recovered', incidentId: id, at: now, summary: verdict.summary, silent: muted || observed === 'maintenance' }],
+          events: [{ type: 'recovered', incidentId: id, at: now, summary: verdict.summary, silent: observed === 'maintenance' }],
         };
       }
       return { state: calm, events: [] };
@@ -121,7 +119,7 @@ export function advance(prev: MonitorState, verdict: Verdict, now: number, t: Th
   const next: MonitorState = { ...rest, health: observed, since: at };
   const wasTrouble = isTrouble(prev.health);
   const nowTrouble = isTrouble(observed);
-  const silent = muted || observed === 'maintenance';
+  const silent = observed === 'maintenance';
   const flipped = wasTrouble !== nowTrouble;
   const newFlips = flipped ? [...flips, at] : flips;
   const flapping = prev.flapping || newFlips.length > t.flapFlips;
@@ -141,7 +139,7 @@ export function advance(prev: MonitorState, verdict: Verdict, now: number, t: Th
       if (flapping && !prev.flapping) return { state: reopened, events: [{ type: 'flapping', incidentId: inc.id, health: observed, flips: newFlips.length, at, summary, silent }] };
       return { state: reopened, events: [{ type: 'reopened', incidentId: inc.id, health: observed, at, summary, silent: silent || flapping }] };
     }
-    const id = newIncidentId();
+    const id = newIncidentId(at);
     return { state: { ...withFlips, flapping: false, flips: [at], incident: { id, open: true } }, events: [{ type: 'opened', incidentId: id, health: observed, at, summary, silent }] };
   }
 
@@ -160,16 +158,6 @@ export function advance(prev: MonitorState, verdict: Verdict, now: number, t: Th
   }
   return {
     state: { ...withFlips, incident: { id: inc.id, open: false, closedAt: at } },
-    events: [{ type: 'recovered', incidentId: inc.id, at, summary, silent: muted }],
+    events: [{ type: 'recovered', incidentId: inc.id, at, summary, silent: false }],
   };
-}
-
-/** Mute until a time: alerts are silenced, the timeline keeps going. */
-export function mute(prev: MonitorState, until: number): MonitorState {
-  return { ...prev, mutedUntil: until };
-}
-
-export function unmute(prev: MonitorState): MonitorState {
-  const { mutedUntil: _gone, ...rest } = prev;
-  return rest;
 }

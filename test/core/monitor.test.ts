@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyEvent, downtime, tellStory, type Incident } from '../../src/core/incident.ts';
-import { advance, DEFAULT_THRESHOLDS, initialState, mute, type AlertEvent, type MonitorEvent, type MonitorState } from '../../src/core/monitor.ts';
+import { advance, DEFAULT_THRESHOLDS, initialState, type AlertEvent, type MonitorEvent, type MonitorState } from '../../src/core/monitor.ts';
 import type { VerdictState } from '../../src/core/types.ts';
 
 const T = (hhmm: string, s = 0) => Date.UTC(2026, 10, 20, Number(hhmm.slice(0, 2)), Number(hhmm.slice(3, 5)), s);
@@ -22,9 +22,6 @@ function driver(start: number) {
         incidents.set(e.incidentId, applyEvent(incidents.get(e.incidentId), e, { monitorKey: 'm', service: 'Example' }));
       }
       return t.events;
-    },
-    mute(until: number) {
-      state = mute(state, until);
     },
     get state() {
       return state;
@@ -143,16 +140,6 @@ describe('silence and our own network', () => {
     assert.deepEqual(d.round(T('09:02'), 'unknown'), []);
     assert.equal(d.state, before);
     assert.deepEqual(alerts(d.round(T('09:03'), 'down')), ['opened down 09:01']);
-  });
-
-  it('a mute silences the alerts but keeps the timeline', () => {
-    const d = driver(T('09:00'));
-    d.mute(T('10:00'));
-    d.round(T('09:01'), 'down');
-    assert.deepEqual(alerts(d.round(T('09:02'), 'down')), ['opened down 09:01 (silent)']);
-    d.round(T('10:01'), 'up');
-    assert.deepEqual(alerts(d.round(T('10:02'), 'up')), ['recovered 10:01']);
-    assert.equal(d.state.mutedUntil, undefined, 'an expired mute is forgotten');
   });
 
   it('maintenance from the status page is its own state and alerts nobody', () => {

@@ -20,7 +20,7 @@ export function scratchDir(): string {
 export function runIsdown(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', STORE_URL: `sqlite://${scratchDir()}/isdown.sqlite`, ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', STORE_URL: `sqlite://${scratchDir()}/isdown.sqlite`, PORT: '0', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,0 +1,189 @@
+import { DEFAULT_BACKOFF, DeliveryError, nextAttemptDelay, type Backoff, type ChatAdapter } from '../core/notify.ts';
+import { channelId, type ChannelRef } from '../core/watch.ts';
+import type { OutboxEntry, OutboxRepository } from '../store/outbox.ts';
+
+export interface NotifierOptions {
+  readonly outbox: OutboxRepository;
+  readonly adapters: ReadonlyMap<string, ChatAdapter>;
+  readonly now?: () => number;
+  readonly backoff?: Backoff;
+  readonly random?: () => number;
+  /** After this long undelivered an entry is reported as stuck (and still retried). */
+  readonly stuckAfterMs?: number;
+  /** How long a root message reference is kept (for edits and thread replies). */
+  readonly refTtlMs: number;
+  /** The platform says the bot can no longer post there: pause and tell someone, once. */
+  readonly onChannelGone?: (channel: ChannelRef, reason: string) => Promise<void>;
+  readonly log?: (line: string) => void;
+}
+
+export interface NotifierHealth {
+  readonly pending: number;
+  readonly stuck: number;
+  readonly oldestMs: number;
+}
+
+export interface Notifier {
+  /** Writes the entries to the outbox, then delivers them; resolves once they are durable. */
+  enqueue(entries: readonly OutboxEntry[]): Promise<void>;
+  /** Loads what a previous run left undelivered. */
+  resume(): Promise<void>;
+  health(): NotifierHealth;
+  /** Resolves when nothing is pending or in flight (tests and graceful shutdown). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Delivers the outbox: per channel in order, channels in parallel, retrying with backoff and
+ * jitter, honouring Retry-After, never dropping an alert for a transient failure.
+ */
+export function createNotifier(opts: NotifierOptions): Notifier {
+  const now = opts.now ?? Date.now;
+  const backoff = opts.backoff ?? DEFAULT_BACKOFF;
+  const stuckAfter = opts.stuckAfterMs ?? 60 * 60_000;
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const queues = new Map<string, OutboxEntry[]>();
+  const busy = new Set<string>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const known = new Set<string>();
+  let stopped = false;
+  let idleWaiters: (() => void)[] = [];
+
+  const pendingCount = () => [...queues.values()].reduce((n, q) => n + q.length, 0);
+  const checkIdle = () => {
+    if (pendingCount() === 0 && busy.size === 0) {
+      const w = idleWaiters;
+      idleWaiters = [];
+      for (const f of w) f();
+    }
+  };
+
+  function schedule(cid: string, atMs: number) {
+    const existing = timers.get(cid);
+    if (existing) clearTimeout(existing);
+    const t = setTimeout(() => {
+      timers.delete(cid);
+      void drain(cid);
+    }, Math.max(0, atMs - now()));
+    timers.set(cid, t);
+  }
+
+  /** Each accepted step is saved at once, so a retry (or a restart) never repeats it. */
+  async function deliver(entry: OutboxEntry, progress: (e: OutboxEntry) => void): Promise<void> {
+    const adapter = opts.adapters.get(entry.channel.platform);
+    if (!adapter) throw new DeliveryError(`no adapter for ${entry.channel.platform}`, { gone: true });
+    let e = entry;
+    let ref = await opts.outbox.getRef(e.incidentId, e.channel);
+    if (!e.done.root) {
+      if (ref) await adapter.update(e.channel, ref, e.root);
+      else {
+        ref = await adapter.post(e.channel, e.root);
+        await opts.outbox.setRef(e.incidentId, e.channel, ref, opts.refTtlMs);
+      }
+      e = { ...e, done: { ...e.done, root: true } };
+      progress(e);
+      await opts.outbox.save(e);
+    }
+    if (e.reply && !e.done.reply && ref) {
+      await adapter.reply(e.channel, ref, e.reply, { broadcast: e.broadcast });
+      progress({ ...e, done: { ...e.done, reply: true } });
+    }
+  }
+
+  async function drain(cid: string): Promise<void> {
+    if (busy.has(cid) || stopped) return;
+    busy.add(cid);
+    try {
+      for (;;) {
+        const queue = queues.get(cid);
+        const head = queue?.[0];
+        if (!head || stopped) break;
+        if (head.nextAt > now()) {
+          schedule(cid, head.nextAt);
+          break;
+        }
+        try {
+          await deliver(head, (e) => (queue[0] = e));
+          await opts.outbox.delivered(head.id);
+          queue.shift();
+          known.delete(head.id);
+        } catch (err) {
+          const de = err instanceof DeliveryError ? err : undefined;
+          if (de?.opts.gone) {
+            log(`isdown: alert for ${cid} dropped: ${de.message}`);
+            await opts.outbox.remove(head.id);
+            queue.shift();
+            known.delete(head.id);
+            // Everything else queued for this channel would fail the same way.
+            for (const rest of queue.splice(0)) {
+              await opts.outbox.remove(rest.id);
+              known.delete(rest.id);
+            }
+            if (opts.onChannelGone) await opts.onChannelGone(head.channel, de.message).catch((e: unknown) => log(`isdown: pausing ${cid} failed: ${String(e)}`));
+            break;
+          }
+          const current = queue[0]!;
+          const attempts = current.attempts + 1;
+          const delay = nextAttemptDelay(attempts, backoff, de?.opts.retryAfterMs, opts.random);
+          const failed: OutboxEntry = { ...current, attempts, nextAt: now() + delay, lastError: err instanceof Error ? err.message : String(err) };
+          queue[0] = failed;
+          await opts.outbox.save(failed).catch(() => undefined);
+          if (now() - head.createdAt > stuckAfter) log(`isdown: alert ${head.id} undelivered for ${Math.round((now() - head.createdAt) / 60_000)} min: ${failed.lastError}`);
+          schedule(cid, failed.nextAt);
+          break;
+        }
+      }
+    } finally {
+      busy.delete(cid);
+      if (!queues.get(cid)?.length) queues.delete(cid);
+      checkIdle();
+    }
+  }
+
+  function accept(entries: readonly OutboxEntry[]) {
+    const touched = new Set<string>();
+    for (const e of entries) {
+      if (known.has(e.id)) continue;
+      known.add(e.id);
+      const cid = channelId(e.channel);
+      const q = queues.get(cid) ?? [];
+      q.push(e);
+      queues.set(cid, q);
+      touched.add(cid);
+    }
+    for (const cid of touched) void drain(cid);
+  }
+
+  return {
+    async enqueue(entries) {
+      await opts.outbox.enqueue(entries);
+      accept(entries);
+    },
+    async resume() {
+      const pending = await opts.outbox.pending();
+      accept(pending.sort((a, b) => a.createdAt - b.createdAt).map((e) => ({ ...e, nextAt: Math.min(e.nextAt, now()) })));
+    },
+    health() {
+      const all = [...queues.values()].flat();
+      const t = now();
+      return {
+        pending: all.length,
+        stuck: all.filter((e) => t - e.createdAt > stuckAfter).length,
+        oldestMs: all.length ? t - Math.min(...all.map((e) => e.createdAt)) : 0,
+      };
+    },
+    idle() {
+      return new Promise((resolve) => {
+        idleWaiters.push(resolve);
+        checkIdle();
+      });
+    },
+    async stop() {
+      stopped = true;
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+      while (busy.size) await new Promise((r) => setTimeout(r, 10));
+    },
+  };
+}

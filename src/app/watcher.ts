@@ -1,0 +1,350 @@
+import { createHash } from 'node:crypto';
+import cron, { type ScheduledTask } from 'node-cron';
+import { runCheck, type CheckPolicy, type CheckPorts } from '../core/check.ts';
+import { applyEvent, clockFormat, type ClockFormat, type Incident } from '../core/incident.ts';
+import { incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
+import { advance, initialState, type AlertEvent, type MonitorState, type Thresholds } from '../core/monitor.ts';
+import { channelId, intervalOf, monitorKey, sameChannel, type ChannelMonitor, type ChannelRef, type MonitorRecord, type MonitorSpec, type WatchRequest } from '../core/watch.ts';
+import type { WatchPort } from '../core/bot.ts';
+import type { MonitorRepository } from '../store/monitors.ts';
+import type { OutboxEntry } from '../store/outbox.ts';
+import type { Notifier } from './notifier.ts';
+
+export interface WatcherOptions {
+  readonly repo: MonitorRepository;
+  readonly notifier: Notifier;
+  readonly ports: CheckPorts;
+  readonly policy: CheckPolicy;
+  readonly thresholds: Thresholds;
+  /** Checks running at once, in all. */
+  readonly concurrency: number;
+  /** Checks running at once against one host, so many monitors of one site don't hammer it. */
+  readonly perHostConcurrency: number;
+  readonly now?: () => number;
+  readonly clock?: ClockFormat;
+  readonly log?: (line: string) => void;
+  /** Drive the schedule from node-cron (production) or by calling tick() (tests, benchmarks). */
+  readonly autoStart?: boolean;
+}
+
+/** A monitor as the scheduler holds it in memory. */
+interface Scheduled {
+  record: MonitorRecord;
+  interval: number;
+  offset: number;
+  nextDue: number;
+  /** A quick re-check asked for by the state machine. */
+  extraDue?: number;
+  timer?: NodeJS.Timeout;
+  timerDue?: number;
+  running: boolean;
+  state?: MonitorState;
+}
+
+export interface SchedulerStats {
+  readonly checks: number;
+  readonly skippedOverlaps: number;
+  /** How late each check started against its due time, ms (a bounded reservoir). */
+  readonly lagMs: readonly number[];
+  readonly running: number;
+  readonly monitors: number;
+}
+
+export interface Watcher extends WatchPort {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Plans the checks due within the next second (node-cron calls it every second). */
+  tick(): void;
+  stats(): SchedulerStats;
+  watch(req: WatchRequest): Promise<{ record: MonitorRecord; created: boolean; replaced: boolean }>;
+  unwatch(channel: ChannelRef, targetId: string): Promise<number>;
+  list(channel: ChannelRef): Promise<ChannelMonitor[]>;
+  history(channel: ChannelRef, targetId: string, sinceMs: number): Promise<{ record: MonitorRecord; incidents: Incident[] }[]>;
+  mute(channel: ChannelRef, targetId: string, until: number | undefined): Promise<number>;
+  /** Pauses every watch of a channel the platform says is gone; returns who set them. */
+  pauseChannel(channel: ChannelRef, reason: string): Promise<string[]>;
+  /** Runs one round for a monitor now (the Re-check button; tests). */
+  checkNow(key: string): Promise<void>;
+}
+
+const LAG_RESERVOIR = 20_000;
+
+function stableOffset(key: string, interval: number): number {
+  const h = createHash('sha1').update(key).digest().readUInt32BE(0);
+  return h % interval;
+}
+
+function nextAligned(after: number, interval: number, offset: number): number {
+  const k = Math.floor((after - offset) / interval) + 1;
+  return k * interval + offset;
+}
+
+function hostOf(record: MonitorRecord): string {
+  try {
+    return new URL(record.target.urls[0]!).host;
+  } catch {
+    return record.key;
+  }
+}
+
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+}
+
+export function createWatcher(opts: WatcherOptions): Watcher {
+  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? clockFormat();
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const monitors = new Map<string, Scheduled>();
+  const global = new Semaphore(opts.concurrency);
+  const perHost = new Map<string, Semaphore>();
+  const inFlight = new Set<Promise<void>>();
+  const lag: number[] = [];
+  let checks = 0;
+  let skippedOverlaps = 0;
+  let task: ScheduledTask | undefined;
+  let stopped = false;
+  const roundPolicy: CheckPolicy = { ...opts.policy, confirmAttempts: 1 };
+
+  function place(record: MonitorRecord, state?: MonitorState): void {
+    const interval = intervalOf(record);
+    const existing = monitors.get(record.key);
+    if (interval === undefined) {
+      if (existing?.timer) clearTimeout(existing.timer);
+      monitors.delete(record.key);
+      return;
+    }
+    if (existing) {
+      existing.record = record;
+      if (existing.interval !== interval) {
+        existing.interval = interval;
+        existing.offset = stableOffset(record.key, interval);
+        existing.nextDue = nextAligned(now(), interval, existing.offset);
+      }
+      return;
+    }
+    const offset = stableOffset(record.key, interval);
+    monitors.set(record.key, { record, interval, offset, nextDue: nextAligned(now(), interval, offset), running: false, ...(state ? { state } : {}) });
+  }
+
+  function arm(m: Scheduled, due: number): void {
+    if (m.timer && m.timerDue !== undefined && m.timerDue <= due) return;
+    if (m.timer) clearTimeout(m.timer);
+    m.timerDue = due;
+    m.timer = setTimeout(() => {
+      m.timer = undefined;
+      m.timerDue = undefined;
+      launch(m, due);
+    }, Math.max(0, due - now()));
+  }
+
+  function tick(): void {
+    if (stopped) return;
+    const horizon = now() + 1_000;
+    for (const m of monitors.values()) {
+      const due = Math.min(m.nextDue, m.extraDue ?? Infinity);
+      if (due <= horizon) arm(m, due);
+    }
+  }
+
+  function launch(m: Scheduled, due: number): void {
+    if (stopped || !monitors.has(m.record.key)) return;
+    if (m.extraDue !== undefined && m.extraDue <= due) m.extraDue = undefined;
+    if (m.nextDue <= due) m.nextDue = nextAligned(Math.max(due, now()), m.interval, m.offset);
+    if (m.running) {
+      skippedOverlaps++;
+      return;
+    }
+    m.running = true;
+    const p = (async () => {
+      const host = hostOf(m.record);
+      let hostSem = perHost.get(host);
+      if (!hostSem) perHost.set(host, (hostSem = new Semaphore(opts.perHostConcurrency)));
+      await global.acquire();
+      await hostSem.acquire();
+      try {
+        const started = now();
+        if (lag.length >= LAG_RESERVOIR) lag[Math.floor(Math.random() * LAG_RESERVOIR)] = started - due;
+        else lag.push(started - due);
+        checks++;
+        await round(m);
+      } catch (err) {
+        log(`isdown: check of ${m.record.target.name} failed inside isdown: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        hostSem.release();
+        global.release();
+        m.running = false;
+      }
+    })();
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  }
+
+  async function round(m: Scheduled): Promise<void> {
+    const { record } = m;
+    const outcome = await runCheck(
+      record.target,
+      { ...(record.expect ? { expect: record.expect } : {}), ...(record.forbid ? { forbid: record.forbid } : {}), ...(record.component ? { component: record.component } : {}) },
+      opts.ports,
+      roundPolicy,
+    );
+    const at = now();
+    const prev = m.state ?? (await opts.repo.getState(record.key)) ?? initialState(at);
+    const t = advance(prev, outcome.verdict, at, opts.thresholds, (openedAt) => `${record.key.slice(0, 12)}-${openedAt.toString(36)}`);
+    for (const e of t.events) {
+      if (e.type === 'recheck') m.extraDue = at + e.inMs;
+      else await record_(m, e);
+    }
+    m.state = t.state;
+    // Written after the incident and the outbox: a crash before this line replays the round,
+    // and the replay finds its event already recorded and its alert already queued or sent.
+    if (t.state !== prev) await opts.repo.saveState(record.key, t.state);
+  }
+
+  async function record_(m: Scheduled, e: AlertEvent): Promise<void> {
+    const record = m.record;
+    const existing = await opts.repo.getIncident(e.incidentId);
+    const replayed = existing?.timeline.some((x) => x.at === e.at && x.kind === e.type);
+    const incident = replayed ? existing! : applyEvent(existing, e, { monitorKey: record.key, service: record.target.name });
+    if (!replayed) await opts.repo.saveIncident(incident);
+    if (e.silent) return;
+    const seq = incident.timeline.findIndex((x) => x.at === e.at && x.kind === e.type);
+    const at = now();
+    const root = incidentRootMessage(incident, at, clock);
+    const reply = e.type === 'opened' ? undefined : incidentChangeMessage(e, incident, at, clock);
+    const entries: OutboxEntry[] = record.watches
+      .filter((w) => !w.pausedReason && !(w.mutedUntil !== undefined && w.mutedUntil > e.at))
+      .map((w) => ({
+        id: `${incident.id}:${seq}:${channelId(w.channel)}`,
+        channel: w.channel,
+        incidentId: incident.id,
+        root,
+        ...(reply ? { reply } : {}),
+        broadcast: e.type === 'recovered',
+        createdAt: at,
+        attempts: 0,
+        nextAt: at,
+        done: {},
+      }));
+    if (entries.length) await opts.notifier.enqueue(entries);
+  }
+
+  function channelRecords(channel: ChannelRef, targetId: string, all: MonitorRecord[]): MonitorRecord[] {
+    return all.filter((r) => r.target.id === targetId && r.watches.some((w) => sameChannel(w.channel, channel)));
+  }
+
+  return {
+    async start() {
+      const records = await opts.repo.all();
+      const states = await Promise.all(records.map((r) => opts.repo.getState(r.key)));
+      records.forEach((r, i) => place(r, states[i]));
+      await opts.notifier.resume();
+      if (opts.autoStart !== false) {
+        task = cron.schedule('* * * * * *', tick, { name: 'isdown-scheduler', noOverlap: true });
+        tick();
+      }
+    },
+    async stop() {
+      stopped = true;
+      await task?.stop();
+      for (const m of monitors.values()) if (m.timer) clearTimeout(m.timer);
+      await Promise.allSettled([...inFlight]);
+    },
+    tick,
+    stats: () => ({ checks, skippedOverlaps, lagMs: lag, running: inFlight.size, monitors: monitors.size }),
+    async watch(req) {
+      const spec: MonitorSpec = {
+        key: monitorKey(req.target.id, req),
+        target: req.target,
+        ...(req.expect ? { expect: req.expect } : {}),
+        ...(req.forbid ? { forbid: req.forbid } : {}),
+        ...(req.component ? { component: req.component } : {}),
+      };
+      const result = await opts.repo.watch(spec, { channel: req.channel, everyMs: req.everyMs, createdBy: req.user, createdAt: now() });
+      place(result.record);
+      if (result.created) {
+        // A new monitor gets its first look now rather than up to a whole interval later.
+        const m = monitors.get(spec.key);
+        if (m) m.extraDue = now();
+        tick();
+      }
+      return result;
+    },
+    async unwatch(channel, targetId) {
+      const mine = channelRecords(channel, targetId, await opts.repo.forChannel(channel));
+      for (const r of mine) {
+        const out = await opts.repo.unwatch(r.key, channel);
+        if (out.record) place(out.record);
+        else place({ ...r, watches: [] });
+      }
+      return mine.length;
+    },
+    async list(channel) {
+      const records = await opts.repo.forChannel(channel);
+      return Promise.all(
+        records.map(async (record) => {
+          const state = monitors.get(record.key)?.state ?? (await opts.repo.getState(record.key));
+          const watch = record.watches.find((w) => sameChannel(w.channel, channel))!;
+          return { record, watch, ...(state ? { state } : {}) };
+        }),
+      );
+    },
+    async history(channel, targetId, sinceMs) {
+      const mine = channelRecords(channel, targetId, await opts.repo.forChannel(channel));
+      return Promise.all(
+        mine.map(async (record) => ({
+          record,
+          incidents: (await opts.repo.incidentsOf(record.key)).filter((i) => (i.closedAt ?? Infinity) >= sinceMs).sort((a, b) => b.openedAt - a.openedAt),
+        })),
+      );
+    },
+    async mute(channel, targetId, until) {
+      const mine = channelRecords(channel, targetId, await opts.repo.forChannel(channel));
+      for (const r of mine) {
+        const updated = await opts.repo.updateWatch(r.key, channel, (w) => {
+          const { mutedUntil: _m, ...rest } = w;
+          return until === undefined ? rest : { ...rest, mutedUntil: until };
+        });
+        if (updated) place(updated);
+      }
+      return mine.length;
+    },
+    async pauseChannel(channel, reason) {
+      const records = await opts.repo.forChannel(channel);
+      const owners = new Set<string>();
+      for (const r of records) {
+        const w = r.watches.find((x) => sameChannel(x.channel, channel));
+        if (!w || w.pausedReason) continue;
+        owners.add(w.createdBy);
+        const updated = await opts.repo.updateWatch(r.key, channel, (x) => ({ ...x, pausedReason: reason }));
+        if (updated) place(updated);
+      }
+      return [...owners];
+    },
+    async checkNow(key) {
+      const m = monitors.get(key);
+      if (!m) throw new Error(`no monitor ${key}`);
+      while (m.running) await new Promise((r) => setTimeout(r, 5));
+      m.running = true;
+      try {
+        await round(m);
+      } finally {
+        m.running = false;
+      }
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { Message } from './messages.ts';
+import type { ChannelRef } from './watch.ts';
+
+/**
+ * The port every chat adapter implements for alerts: post a root message, edit it in place,
+ * reply in its thread. Adapters translate; they decide nothing.
+ */
+export interface PlatformRef {
+  /** The platform's id for the message (Slack ts, Discord message id). */
+  readonly id: string;
+  /** The platform's channel id, when it differs from the watch's (DM channels, threads). */
+  readonly channel: string;
+}
+
+export interface ChatAdapter {
+  readonly platform: string;
+  post(to: ChannelRef, message: Message): Promise<PlatformRef>;
+  update(to: ChannelRef, ref: PlatformRef, message: Message): Promise<void>;
+  reply(to: ChannelRef, parent: PlatformRef, message: Message, opts: { broadcast: boolean }): Promise<PlatformRef>;
+}
+
+/**
+ * A delivery that failed. `retryAfterMs` is the platform's own word (429 Retry-After);
+ * `gone` means retrying is pointless (bot removed, channel archived or deleted).
+ */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly opts: { readonly retryAfterMs?: number; readonly gone?: boolean; readonly code?: string } = {},
+  ) {
+    super(message);
+    this.name = 'DeliveryError';
+  }
+}
+
+export interface Backoff {
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 5 * 60_000 };
+
+/**
+ * Exponential backoff with full jitter, unless the platform said when (Retry-After wins).
+ * `random` is injected so tests can pin it.
+ */
+export function nextAttemptDelay(attempt: number, b: Backoff, retryAfterMs: number | undefined, random: () => number = Math.random): number {
+  if (retryAfterMs !== undefined && retryAfterMs >= 0) return Math.min(retryAfterMs, b.maxMs * 4);
+  const ceiling = Math.min(b.maxMs, b.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.max(b.baseMs / 2, Math.round(random() * ceiling));
+}

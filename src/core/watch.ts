@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import type { Incident } from './incident.ts';
+import type { MonitorState } from './monitor.ts';
+import type { Target } from './types.ts';
+
+/** Where an alert goes: one channel of one tenant on one platform. */
+export interface ChannelRef {
+  readonly platform: string;
+  readonly tenant: string;
+  readonly channel: string;
+}
+
+/** One channel's wish to hear about a monitor. */
+export interface Watch {
+  readonly channel: ChannelRef;
+  readonly everyMs: number;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  /** Set when the platform refused delivery (bot removed from the channel): no alerts until fixed. */
+  readonly pausedReason?: string;
+  /** This channel hears nothing about the monitor until then; the timeline goes on. */
+  readonly mutedUntil?: number;
+}
+
+/**
+ * What gets checked. Channels that watch the same target with the same options share one
+ * monitor, checked once per interval (the shortest any of them asked for).
+ */
+export interface MonitorSpec {
+  readonly key: string;
+  readonly target: Target;
+  readonly expect?: string;
+  readonly forbid?: string;
+  readonly component?: string;
+}
+
+export interface MonitorRecord extends MonitorSpec {
+  readonly watches: readonly Watch[];
+}
+
+export function monitorKey(targetId: string, opts: { expect?: string; forbid?: string; component?: string }): string {
+  const material = JSON.stringify([targetId, opts.expect ?? '', opts.forbid ?? '', (opts.component ?? '').toLowerCase()]);
+  return createHash('sha256').update(material).digest('hex').slice(0, 20);
+}
+
+export function channelId(c: ChannelRef): string {
+  return `${c.platform}:${c.tenant}:${c.channel}`;
+}
+
+export function sameChannel(a: ChannelRef, b: ChannelRef): boolean {
+  return a.platform === b.platform && a.tenant === b.tenant && a.channel === b.channel;
+}
+
+/** The interval a monitor runs at: the shortest any active watch asked for. */
+export function intervalOf(record: MonitorRecord): number | undefined {
+  const active = record.watches.filter((w) => !w.pausedReason);
+  return active.length ? Math.min(...active.map((w) => w.everyMs)) : undefined;
+}
+
+export interface WatchRequest {
+  readonly channel: ChannelRef;
+  readonly user: string;
+  readonly target: Target;
+  readonly everyMs: number;
+  readonly expect?: string;
+  readonly forbid?: string;
+  readonly component?: string;
+}
+
+export interface ChannelMonitor {
+  readonly record: MonitorRecord;
+  readonly watch: Watch;
+  readonly state?: MonitorState;
+}
+
+export interface ServiceHistory {
+  readonly record: MonitorRecord;
+  readonly incidents: readonly Incident[];
+}

@@ -1,0 +1,119 @@
+import type { Keyv } from 'keyv';
+import type { Incident } from '../core/incident.ts';
+import type { MonitorState } from '../core/monitor.ts';
+import { channelId, sameChannel, type ChannelRef, type MonitorRecord, type MonitorSpec, type Watch } from '../core/watch.ts';
+import { KeyedMutex } from './mutex.ts';
+
+/**
+ * Monitors with their watching channels, their state and their incidents. Only changes are
+ * written: a monitor that stays up costs no writes, whatever its interval.
+ */
+export interface MonitorRepository {
+  all(): Promise<MonitorRecord[]>;
+  get(key: string): Promise<MonitorRecord | undefined>;
+  /** Adds or replaces this channel's watch; creates the monitor when it is the first. */
+  watch(spec: MonitorSpec, watch: Watch): Promise<{ record: MonitorRecord; created: boolean; replaced: boolean }>;
+  /** Removes this channel's watch; the monitor goes when no channel is left. */
+  unwatch(key: string, channel: ChannelRef): Promise<{ record?: MonitorRecord; removed: boolean }>;
+  /** Changes one channel's watch (pause, mute); returns the updated record. */
+  updateWatch(key: string, channel: ChannelRef, change: (w: Watch) => Watch): Promise<MonitorRecord | undefined>;
+  forChannel(channel: ChannelRef): Promise<MonitorRecord[]>;
+  getState(key: string): Promise<MonitorState | undefined>;
+  saveState(key: string, state: MonitorState): Promise<void>;
+  getIncident(id: string): Promise<Incident | undefined>;
+  saveIncident(incident: Incident): Promise<void>;
+  incidentsOf(key: string): Promise<Incident[]>;
+}
+
+const MAX_INCIDENTS_PER_MONITOR = 200;
+
+export function createMonitorRepository(kv: Keyv, opts: { retentionMs: number; now?: () => number }): MonitorRepository {
+  const now = opts.now ?? Date.now;
+  const mutex = new KeyedMutex();
+  const listOf = async (k: string) => (await kv.get<string[]>(k)) ?? [];
+  const addTo = (k: string, item: string) =>
+    mutex.run(k, async () => {
+      const list = await listOf(k);
+      if (!list.includes(item)) await kv.set(k, [...list, item]);
+    });
+  const removeFrom = (k: string, item: string) =>
+    mutex.run(k, async () => {
+      const list = await listOf(k);
+      if (list.includes(item)) {
+        const rest = list.filter((x) => x !== item);
+        if (rest.length) await kv.set(k, rest);
+        else await kv.delete(k);
+      }
+    });
+
+  const repo: MonitorRepository = {
+    async all() {
+      const keys = await listOf('monitors');
+      const records = await Promise.all(keys.map((k) => kv.get<MonitorRecord>(`monitor:${k}`)));
+      return records.filter((r): r is MonitorRecord => r !== undefined);
+    },
+    get: (key) => kv.get<MonitorRecord>(`monitor:${key}`),
+    watch(spec, watch) {
+      return mutex.run(`monitor:${spec.key}`, async () => {
+        const existing = await kv.get<MonitorRecord>(`monitor:${spec.key}`);
+        const others = (existing?.watches ?? []).filter((w) => !sameChannel(w.channel, watch.channel));
+        const replaced = existing !== undefined && others.length !== existing.watches.length;
+        const record: MonitorRecord = { ...spec, watches: [...others, watch] };
+        await kv.set(`monitor:${spec.key}`, record);
+        await addTo(`channel:${channelId(watch.channel)}`, spec.key);
+        if (!existing) await addTo('monitors', spec.key);
+        return { record, created: !existing, replaced };
+      });
+    },
+    unwatch(key, channel) {
+      return mutex.run(`monitor:${key}`, async () => {
+        const existing = await kv.get<MonitorRecord>(`monitor:${key}`);
+        if (!existing || !existing.watches.some((w) => sameChannel(w.channel, channel))) return { removed: false };
+        const watches = existing.watches.filter((w) => !sameChannel(w.channel, channel));
+        await removeFrom(`channel:${channelId(channel)}`, key);
+        if (watches.length === 0) {
+          await kv.delete(`monitor:${key}`);
+          await removeFrom('monitors', key);
+          return { removed: true };
+        }
+        const record = { ...existing, watches };
+        await kv.set(`monitor:${key}`, record);
+        return { record, removed: true };
+      });
+    },
+    updateWatch(key, channel, change) {
+      return mutex.run(`monitor:${key}`, async () => {
+        const existing = await kv.get<MonitorRecord>(`monitor:${key}`);
+        if (!existing) return undefined;
+        const record = { ...existing, watches: existing.watches.map((w) => (sameChannel(w.channel, channel) ? change(w) : w)) };
+        await kv.set(`monitor:${key}`, record);
+        return record;
+      });
+    },
+    async forChannel(channel) {
+      const keys = await listOf(`channel:${channelId(channel)}`);
+      const records = await Promise.all(keys.map((k) => kv.get<MonitorRecord>(`monitor:${k}`)));
+      return records.filter((r): r is MonitorRecord => r !== undefined);
+    },
+    getState: (key) => kv.get<MonitorState>(`state:${key}`),
+    async saveState(key, state) {
+      await kv.set(`state:${key}`, state);
+    },
+    getIncident: (id) => kv.get<Incident>(`incident:${id}`),
+    async saveIncident(incident) {
+      // Closed incidents expire with the retention setting; open ones stay until they close.
+      const ttl = incident.closedAt !== undefined ? Math.max(1, incident.closedAt + opts.retentionMs - now()) : undefined;
+      await kv.set(`incident:${incident.id}`, incident, ttl);
+      await mutex.run(`incidents:${incident.monitorKey}`, async () => {
+        const ids = await listOf(`incidents:${incident.monitorKey}`);
+        if (!ids.includes(incident.id)) await kv.set(`incidents:${incident.monitorKey}`, [...ids, incident.id].slice(-MAX_INCIDENTS_PER_MONITOR));
+      });
+    },
+    async incidentsOf(key) {
+      const ids = await listOf(`incidents:${key}`);
+      const found = await Promise.all(ids.map((id) => kv.get<Incident>(`incident:${id}`)));
+      return found.filter((i): i is Incident => i !== undefined);
+    },
+  };
+  return repo;
+}
