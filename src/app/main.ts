@@ -23,6 +23,7 @@ async function startBot(config: Config): Promise<number> {
   let httpServer: Awaited<ReturnType<typeof startHttp>> | undefined;
   try {
     httpServer = await startHttp(runtime, config.port);
+    process.stderr.write(`isdown: health at http://127.0.0.1:${httpServer.port}/healthz\n`);
   } catch (err) {
     process.stderr.write(`isdown: PORT ${config.port} is not available (${(err as Error).message}); /healthz is off.\n`);
   }

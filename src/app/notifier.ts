@@ -78,7 +78,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     if (!e.done.root) {
       if (ref) await adapter.update(e.channel, ref, e.root);
       else {
-        ref = await adapter.post(e.channel, e.root);
+        ref = await adapter.post(e.channel, e.root, { key: `${e.id}:root` });
         await opts.outbox.setRef(e.incidentId, e.channel, ref, opts.refTtlMs);
       }
       e = { ...e, done: { ...e.done, root: true } };
@@ -86,7 +86,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       await opts.outbox.save(e);
     }
     if (e.reply && !e.done.reply && ref) {
-      await adapter.reply(e.channel, ref, e.reply, { broadcast: e.broadcast });
+      await adapter.reply(e.channel, ref, e.reply, { broadcast: e.broadcast, key: `${e.id}:reply` });
       progress({ ...e, done: { ...e.done, reply: true } });
     }
   }
@@ -157,8 +157,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
 
   return {
     async enqueue(entries) {
-      await opts.outbox.enqueue(entries);
-      accept(entries);
+      accept(await opts.outbox.enqueue(entries));
     },
     async resume() {
       const pending = await opts.outbox.pending();

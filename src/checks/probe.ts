@@ -3,7 +3,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
@@ -155,8 +155,10 @@ function makeConnector(opts: ProberOptions, limits: ProbeLimits): buildConnector
   return (connectOpts, callback) => {
     const started = performance.now();
     const host = connectOpts.hostname.replace(/^\[|\]$/g, '');
+    const literal = isIP(host);
     // Resolve here and connect to the very address we checked: no second lookup to rebind.
-    withTimeout(resolve(host), limits.connectTimeoutMs, () =>
+    const lookup = literal ? Promise.resolve([{ address: host, family: literal as 4 | 6 }]) : resolve(host);
+    withTimeout(lookup, limits.connectTimeoutMs, () =>
       Object.assign(new Error(`DNS lookup for ${host} timed out`), { code: 'EAI_AGAIN' }),
     )
       .then((addresses) => {

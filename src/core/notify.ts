@@ -14,9 +14,14 @@ export interface PlatformRef {
 
 export interface ChatAdapter {
   readonly platform: string;
-  post(to: ChannelRef, message: Message): Promise<PlatformRef>;
+  /**
+   * `key` is the delivery's idempotency key: adapters hand it to the platform's own
+   * de-duplication where there is one (Discord's enforced nonce, Slack message metadata), so a
+   * retry after a crash between "accepted" and "recorded" does not post twice.
+   */
+  post(to: ChannelRef, message: Message, opts: { key: string }): Promise<PlatformRef>;
   update(to: ChannelRef, ref: PlatformRef, message: Message): Promise<void>;
-  reply(to: ChannelRef, parent: PlatformRef, message: Message, opts: { broadcast: boolean }): Promise<PlatformRef>;
+  reply(to: ChannelRef, parent: PlatformRef, message: Message, opts: { broadcast: boolean; key: string }): Promise<PlatformRef>;
 }
 
 /**

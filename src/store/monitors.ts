@@ -27,6 +27,11 @@ export interface MonitorRepository {
 
 const MAX_INCIDENTS_PER_MONITOR = 200;
 
+// The list of all monitors is split by key prefix, so adding one rewrites a list of ~1/256th
+// of them: adding a watch stays fast at tens of thousands of monitors.
+const BUCKETS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const bucketOf = (key: string) => `monitors:${key.slice(0, 2)}`;
+
 export function createMonitorRepository(kv: Keyv, opts: { retentionMs: number; now?: () => number }): MonitorRepository {
   const now = opts.now ?? Date.now;
   const mutex = new KeyedMutex();
@@ -48,7 +53,8 @@ export function createMonitorRepository(kv: Keyv, opts: { retentionMs: number; n
 
   const repo: MonitorRepository = {
     async all() {
-      const keys = await listOf('monitors');
+      const buckets = await Promise.all(BUCKETS.map((b) => listOf(`monitors:${b}`)));
+      const keys = buckets.flat();
       const records = await Promise.all(keys.map((k) => kv.get<MonitorRecord>(`monitor:${k}`)));
       return records.filter((r): r is MonitorRecord => r !== undefined);
     },
@@ -61,7 +67,7 @@ export function createMonitorRepository(kv: Keyv, opts: { retentionMs: number; n
         const record: MonitorRecord = { ...spec, watches: [...others, watch] };
         await kv.set(`monitor:${spec.key}`, record);
         await addTo(`channel:${channelId(watch.channel)}`, spec.key);
-        if (!existing) await addTo('monitors', spec.key);
+        if (!existing) await addTo(bucketOf(spec.key), spec.key);
         return { record, created: !existing, replaced };
       });
     },
@@ -73,7 +79,7 @@ export function createMonitorRepository(kv: Keyv, opts: { retentionMs: number; n
         await removeFrom(`channel:${channelId(channel)}`, key);
         if (watches.length === 0) {
           await kv.delete(`monitor:${key}`);
-          await removeFrom('monitors', key);
+          await removeFrom(bucketOf(key), key);
           return { removed: true };
         }
         const record = { ...existing, watches };

@@ -27,7 +27,8 @@ export interface OutboxEntry {
 }
 
 export interface OutboxRepository {
-  enqueue(entries: readonly OutboxEntry[]): Promise<void>;
+  /** Stores the entries not already pending or sent; returns those. */
+  enqueue(entries: readonly OutboxEntry[]): Promise<OutboxEntry[]>;
   save(entry: OutboxEntry): Promise<void>;
   /** Removes a delivered entry and remembers it was sent, so a replayed event is not sent again. */
   delivered(id: string): Promise<void>;
@@ -54,6 +55,7 @@ export function createOutboxRepository(kv: Keyv): OutboxRepository {
         // orphans to be overwritten, never an index pointing at nothing.
         await Promise.all(fresh.map((e) => kv.set(`outbox:${e.id}`, e)));
         if (fresh.length) await kv.set('outbox', [...ids, ...fresh.map((e) => e.id)]);
+        return fresh;
       });
     },
     async save(entry) {

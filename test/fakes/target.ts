@@ -8,7 +8,7 @@ import type { KeyPair } from './certs.ts';
  * path does while a test runs (a site going down and coming back).
  */
 export type Behaviour =
-  | { kind: 'ok'; body?: string; status?: number; delayMs?: number; contentType?: string }
+  | { kind: 'ok'; body?: string; status?: number; delayMs?: number; delayMaxMs?: number; contentType?: string }
   | { kind: 'status'; status: number; body?: string }
   | { kind: 'hang' }
   | { kind: 'trickle'; chunks: number; everyMs: number }
@@ -62,7 +62,8 @@ export async function startTarget(opts: { tls?: KeyPair; host?: string } = {}): 
     switch (b.kind) {
       case 'ok': {
         const send = () => res.writeHead(b.status ?? 200, { 'content-type': b.contentType ?? 'text/html' }).end(b.body ?? 'ok');
-        if (b.delayMs) later(send, b.delayMs);
+        const delay = b.delayMaxMs ? (b.delayMs ?? 0) + Math.random() * (b.delayMaxMs - (b.delayMs ?? 0)) : b.delayMs;
+        if (delay) later(send, delay);
         else send();
         return;
       }

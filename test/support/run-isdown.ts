@@ -32,3 +32,62 @@ export function runIsdown(args: string[], env: Record<string, string>, stdin?: s
     child.stdin.end(stdin ?? '');
   });
 }
+
+export interface BotProcess {
+  send(line: string): void;
+  /** Resolves with the output once it matches; rejects after the safety timeout. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  output(): string;
+  /** The /healthz document, once the bot has said where it listens. */
+  health(): Promise<{ status: string; outbox: { pending: number; stuck: number } }>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** The bot as a long-running child process with its stdin kept open, like a person at a prompt. */
+export function startBot(env: Record<string, string>): BotProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const listeners = new Set<() => void>();
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const l of listeners) l();
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return {
+    send: (line) => child.stdin.write(`${line}\n`),
+    output: () => out,
+    async health() {
+      for (let i = 0; i < 200 && !/healthz/.test(err); i++) await new Promise((r) => setTimeout(r, 25));
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\/healthz/.exec(err);
+      if (!m) throw new Error(`the bot did not report its health address\n${err}`);
+      const res = await fetch(`http://127.0.0.1:${m[1]}/healthz`);
+      return (await res.json()) as { status: string; outbox: { pending: number; stuck: number } };
+    },
+    waitFor(re, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (re.test(out)) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            resolve(out);
+          }
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out waiting for ${re}\n--- stdout:\n${out}\n--- stderr:\n${err}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      });
+    },
+    async kill(signal) {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Keyv } from 'keyv';
+import { createNotifier } from '../../src/app/notifier.ts';
+import { infoMessage, type Message } from '../../src/core/messages.ts';
+import { DeliveryError, nextAttemptDelay, type ChatAdapter, type PlatformRef } from '../../src/core/notify.ts';
+import type { ChannelRef } from '../../src/core/watch.ts';
+import { createOutboxRepository, type OutboxEntry } from '../../src/store/outbox.ts';
+
+const channel: ChannelRef = { platform: 'test', tenant: 'T1', channel: 'C1' };
+
+function entry(id: string, incidentId: string, title: string, reply?: string, at = 0): OutboxEntry {
+  return {
+    id,
+    channel,
+    incidentId,
+    root: infoMessage(`root: ${title}`),
+    ...(reply ? { reply: infoMessage(reply) } : {}),
+    broadcast: false,
+    createdAt: at,
+    attempts: 0,
+    nextAt: at,
+    done: {},
+  };
+}
+
+/** A platform that fails a scripted number of times, and records what it accepted. */
+function flakyPlatform(failures: (DeliveryError | null)[]) {
+  const accepted: string[] = [];
+  let calls = 0;
+  let n = 0;
+  const maybeFail = () => {
+    calls++;
+    const f = failures.shift();
+    if (f) throw f;
+  };
+  const adapter: ChatAdapter = {
+    platform: 'test',
+    async post(_to, m: Message): Promise<PlatformRef> {
+      maybeFail();
+      accepted.push(`post ${m.title}`);
+      return { id: `m${++n}`, channel: 'C1' };
+    },
+    async update(_to, ref, m) {
+      maybeFail();
+      accepted.push(`update ${ref.id} ${m.title}`);
+    },
+    async reply(_to, parent, m) {
+      maybeFail();
+      accepted.push(`reply ${parent.id} ${m.title}`);
+      return { id: `r${++n}`, channel: 'C1' };
+    },
+  };
+  return { adapter, accepted, calls: () => calls };
+}
+
+describe('notifier and outbox', () => {
+  it('an adapter that fails 5 times then succeeds: one delivery, in order, nothing left', async () => {
+    const kv = new Keyv();
+    const outbox = createOutboxRepository(kv);
+    const fail = () => new DeliveryError('503 from platform');
+    const platform = flakyPlatform([fail(), fail(), fail(), fail(), fail()]);
+    const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, backoff: { baseMs: 2, maxMs: 10 }, log: () => {} });
+    await notifier.enqueue([entry('i1:0:c', 'i1', 'down'), entry('i1:1:c', 'i1', 'partial', 'now partial'), entry('i1:2:c', 'i1', 'recovered', 'recovered')]);
+    await notifier.idle();
+    assert.deepEqual(platform.accepted, ['post root: down', 'update m1 root: partial', 'reply m1 now partial', 'update m1 root: recovered', 'reply m1 recovered']);
+    assert.equal(platform.calls(), 5 + 5);
+    assert.deepEqual(await outbox.pending(), []);
+    await notifier.stop();
+  });
+
+  it('a failed thread reply is retried alone: the root is not edited twice', async () => {
+    const kv = new Keyv();
+    const outbox = createOutboxRepository(kv);
+    const platform = flakyPlatform([null, null, new DeliveryError('rate limited', { retryAfterMs: 1 })]);
+    const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, backoff: { baseMs: 1, maxMs: 5 }, log: () => {} });
+    await notifier.enqueue([entry('a', 'i2', 'down'), entry('b', 'i2', 'worse', 'worse')]);
+    await notifier.idle();
+    assert.deepEqual(platform.accepted, ['post root: down', 'update m1 root: worse', 'reply m1 worse']);
+    await notifier.stop();
+  });
+
+  it("honours the platform's Retry-After exactly", async () => {
+    const kv = new Keyv();
+    const outbox = createOutboxRepository(kv);
+    let t = 1_000_000;
+    const platform = flakyPlatform([new DeliveryError('ratelimited', { retryAfterMs: 30_000 })]);
+    const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, now: () => t, log: () => {} });
+    await notifier.enqueue([entry('x', 'i3', 'down', undefined, t)]);
+    for (let i = 0; i < 100 && (await outbox.pending())[0]?.attempts !== 1; i++) await new Promise((r) => setTimeout(r, 5));
+    const [saved] = await outbox.pending();
+    assert.equal(saved!.attempts, 1);
+    assert.equal(saved!.nextAt, t + 30_000);
+    assert.equal(saved!.lastError, 'ratelimited');
+    await notifier.stop();
+    t += 30_000;
+  });
+
+  it('enqueueing the same event twice, or after it was sent, delivers it once', async () => {
+    const kv = new Keyv();
+    const outbox = createOutboxRepository(kv);
+    const platform = flakyPlatform([]);
+    const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, log: () => {} });
+    await notifier.enqueue([entry('dup', 'i4', 'down')]);
+    await notifier.enqueue([entry('dup', 'i4', 'down')]);
+    await notifier.idle();
+    await notifier.enqueue([entry('dup', 'i4', 'down')]);
+    await notifier.idle();
+    assert.deepEqual(platform.accepted, ['post root: down']);
+    await notifier.stop();
+  });
+
+  it('resumes what a previous process left in the outbox', async () => {
+    const kv = new Keyv();
+    const outbox = createOutboxRepository(kv);
+    await outbox.enqueue([entry('left', 'i5', 'down')]);
+    const platform = flakyPlatform([]);
+    const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, log: () => {} });
+    await notifier.resume();
+    await notifier.idle();
+    assert.deepEqual(platform.accepted, ['post root: down']);
+    await notifier.stop();
+  });
+
+  it('a channel that is gone drops its queue and asks to pause its watches, once', async () => {
+    const kv = new Keyv();
+    const outbox = createOutboxRepository(kv);
+    const platform = flakyPlatform([new DeliveryError('not_in_channel', { gone: true })]);
+    const gone: string[] = [];
+    const notifier = createNotifier({
+      outbox,
+      adapters: new Map([['test', platform.adapter]]),
+      refTtlMs: 60_000,
+      log: () => {},
+      onChannelGone: async (c, reason) => void gone.push(`${c.channel} ${reason}`),
+    });
+    await notifier.enqueue([entry('g1', 'i6', 'down'), entry('g2', 'i6', 'still down', 'still')]);
+    await notifier.idle();
+    assert.deepEqual(gone, ['C1 not_in_channel']);
+    assert.deepEqual(await outbox.pending(), []);
+    await notifier.stop();
+  });
+
+  it('backoff grows exponentially with jitter, capped, and Retry-After wins', () => {
+    const b = { baseMs: 1_000, maxMs: 60_000 };
+    assert.equal(nextAttemptDelay(1, b, undefined, () => 1), 1_000);
+    assert.equal(nextAttemptDelay(4, b, undefined, () => 1), 8_000);
+    assert.equal(nextAttemptDelay(20, b, undefined, () => 1), 60_000);
+    assert.equal(nextAttemptDelay(4, b, undefined, () => 0), 500);
+    assert.equal(nextAttemptDelay(4, b, 12_345, () => 1), 12_345);
+  });
+});
