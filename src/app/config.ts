@@ -41,6 +41,7 @@ export interface Config {
   readonly recheckDelayMs: number;
   readonly timeZone: string;
   readonly minIntervalMs: number;
+  readonly restrictChanges: boolean;
   readonly extraCa: readonly string[];
   readonly logLevel: LogLevel;
   readonly slack: {
@@ -226,6 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
     recheckDelayMs: duration(env, 'ISDOWN_RECHECK_DELAY', 10_000, 0, 600_000),
     timeZone: timeZone(env),
     minIntervalMs: duration(env, 'ISDOWN_MIN_INTERVAL', 30_000, 1_000, 86_400_000),
+    restrictChanges: oneOf(env, 'ISDOWN_RESTRICT_CHANGES', ['true', 'false'] as const, 'false') === 'true',
     extraCa: extraCaFile ? [readFileSync(extraCaFile, 'utf8')] : [],
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     slack,
@@ -236,8 +238,4 @@ export function loadConfig(env: Env = process.env): Config {
 /** Loads .env from the working directory when present; real environment wins. */
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
-}
-
-export function hasChatTokens(c: Config): boolean {
-  return Boolean(c.slack.botToken || c.slack.clientId || c.discord.token);
 }

@@ -1,9 +1,7 @@
-import { consoleAlerts } from '../../adapters/console/alerts.ts';
 import { runConsole } from '../../adapters/console/console.ts';
-import { startHttp } from './http.ts';
+import { startBotProcess, StartError, type RunningBot } from './bot-process.ts';
 import { CHECK_USAGE, EXIT, runCheckCommand } from './cli.ts';
-import { startRuntime } from './runtime.ts';
-import { ConfigError, hasChatTokens, loadConfig, loadDotEnv, type Config } from './config.ts';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.ts';
 
 const USAGE = `usage: isdown [command]
 
@@ -14,34 +12,29 @@ const USAGE = `usage: isdown [command]
   help                         this text`;
 
 async function startBot(config: Config): Promise<number> {
-  if (hasChatTokens(config)) {
-    process.stderr.write('isdown: the Slack and Discord adapters are not built yet; unset the tokens to use the console.\n');
-    return EXIT.config;
-  }
-  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const runtime = await startRuntime(config, { adapters: [consoleAlerts(process.stdout, { color: interactive })] });
-  let httpServer: Awaited<ReturnType<typeof startHttp>> | undefined;
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  let bot: RunningBot;
   try {
-    httpServer = await startHttp(runtime, config.port);
-    process.stderr.write(`isdown: health at http://127.0.0.1:${httpServer.port}/healthz\n`);
+    bot = await startBotProcess(config, { log, stdout: process.stdout, interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) });
   } catch (err) {
-    process.stderr.write(`isdown: PORT ${config.port} is not available (${(err as Error).message}); /healthz is off.\n`);
+    if (err instanceof StartError) {
+      log(`isdown: ${err.message}`);
+      return EXIT.config;
+    }
+    throw err;
   }
-  const console_ = runConsole({ bot: runtime.bot, input: process.stdin, output: process.stdout, interactive });
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      // Drain: in-flight checks finish, the outbox keeps whatever is not yet delivered.
-      await httpServer?.close();
-      await runtime.close();
-    })());
-  const onSignal = () => void stop().then(() => process.exit(0));
+  const onSignal = () => void bot.stop().then(() => process.exit(0));
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  if (bot.slack) {
+    // With a chat platform, stdin is not ours: its end must not stop the bot.
+    await new Promise<void>(() => {});
+  }
+  const console_ = runConsole({ bot: bot.runtime.bot, input: process.stdin, output: process.stdout, interactive: bot.interactive });
   await console_.done;
   // Input ended: give alerts already queued a moment to go out; the outbox keeps the rest.
-  await Promise.race([runtime.notifier?.idle(), new Promise((r) => setTimeout(r, 5_000).unref())]);
-  await stop();
+  await Promise.race([bot.runtime.notifier?.idle(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  await bot.stop();
   return 0;
 }
 

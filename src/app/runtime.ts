@@ -26,8 +26,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   readonly now?: () => number;
   readonly warn?: (line: string) => void;
-  /** Chat adapters for alerts; with none, the runtime answers checks but does not watch. */
-  readonly adapters?: readonly ChatAdapter[];
+  /** Chat adapters for alerts (made once the store is open); with none, the runtime answers checks but does not watch. */
+  readonly adapters?: readonly ChatAdapter[] | ((store: StoreHandle) => ChatAdapter[]);
 }
 
 export async function startRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -47,8 +47,9 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
 
     let watcher: Watcher | undefined;
     let notifier: Notifier | undefined;
-    if (opts.adapters?.length) {
-      const adapters = new Map(opts.adapters.map((a) => [a.platform, a]));
+    const chatAdapters = typeof opts.adapters === 'function' ? opts.adapters(store) : (opts.adapters ?? []);
+    if (chatAdapters.length) {
+      const adapters = new Map(chatAdapters.map((a) => [a.platform, a]));
       const repo = createMonitorRepository(store.kv, { retentionMs: config.retentionMs, now });
       notifier = createNotifier({
         outbox: createOutboxRepository(store.kv),
@@ -58,7 +59,20 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
         log: warn,
         onChannelGone: async (channel, reason) => {
           const owners = await watcher!.pauseChannel(channel, reason);
-          warn(`isdown: paused watches in ${channel.platform}:${channel.channel} (${reason}); set by ${owners.join(', ') || 'nobody known'}`);
+          warn(`isdown: paused watches in ${channel.platform}:${channel.channel} (${reason})`);
+          // Tell whoever set them, once: pauseChannel only names owners of watches it just paused.
+          const adapter = adapters.get(channel.platform);
+          for (const owner of owners) {
+            await adapter
+              ?.direct?.(
+                channel.tenant,
+                owner,
+                infoMessage(`I can't post alerts in <#${channel.channel}> any more (${reason}), so I paused the watches you set there.`, [
+                  'Invite me back to the channel, then run /isdown list there to see them; watch again to resume.',
+                ]),
+              )
+              .catch((err: unknown) => warn(`isdown: could not tell ${owner}: ${String(err)}`));
+          }
         },
       });
       watcher = createWatcher({
@@ -88,6 +102,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       now,
       clock,
       minIntervalMs: config.minIntervalMs,
+      restrictChanges: config.restrictChanges,
     });
     return { config, store, checker, bot, ...(watcher ? { watcher } : {}), ...(notifier ? { notifier } : {}), close };
   } catch (err) {
@@ -96,5 +111,3 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
   }
 }
 
-/** A one-line notice in the neutral format, for adapters to show at start. */
-export const startNotice = (watching: number) => infoMessage(`isdown is watching ${watching} ${watching === 1 ? 'service' : 'services'}.`);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import { runCheck, type CheckPolicy, type CheckPorts } from '../core/check.ts';
 import { applyEvent, clockFormat, type ClockFormat, type Incident } from '../core/incident.ts';
-import { incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
+import { actionTarget, incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
 import { advance, initialState, type AlertEvent, type MonitorState, type Thresholds } from '../core/monitor.ts';
 import { channelId, intervalOf, monitorKey, sameChannel, type ChannelMonitor, type ChannelRef, type MonitorRecord, type MonitorSpec, type WatchRequest } from '../core/watch.ts';
 import type { WatchPort } from '../core/bot.ts';
@@ -44,7 +44,7 @@ interface Scheduled {
 export interface SchedulerStats {
   readonly checks: number;
   readonly skippedOverlaps: number;
-  /** How late each check started against its due time, ms (a bounded reservoir). */
+  /** How late each of the latest checks started against its due time, ms, oldest first. */
   readonly lagMs: readonly number[];
   readonly running: number;
   readonly monitors: number;
@@ -63,11 +63,13 @@ export interface Watcher extends WatchPort {
   mute(channel: ChannelRef, targetId: string, until: number | undefined): Promise<number>;
   /** Pauses every watch of a channel the platform says is gone; returns who set them. */
   pauseChannel(channel: ChannelRef, reason: string): Promise<string[]>;
+  /** Removes every watch of a tenant (an uninstalled workspace, a guild the bot left). */
+  removeTenant(platform: string, tenant: string): Promise<number>;
   /** Runs one round for a monitor now (the Re-check button; tests). */
   checkNow(key: string): Promise<void>;
 }
 
-const LAG_RESERVOIR = 20_000;
+const LAG_RESERVOIR = 50_000;
 
 function stableOffset(key: string, interval: number): number {
   const h = createHash('sha1').update(key).digest().readUInt32BE(0);
@@ -114,6 +116,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   const perHost = new Map<string, Semaphore>();
   const inFlight = new Set<Promise<void>>();
   const lag: number[] = [];
+  let lagNext = 0;
   let checks = 0;
   let skippedOverlaps = 0;
   let task: ScheduledTask | undefined;
@@ -178,8 +181,9 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       await hostSem.acquire();
       try {
         const started = now();
-        if (lag.length >= LAG_RESERVOIR) lag[Math.floor(Math.random() * LAG_RESERVOIR)] = started - due;
-        else lag.push(started - due);
+        // A ring of the latest starts: health and benchmarks read the recent past, not all time.
+        lag[lagNext] = started - due;
+        lagNext = (lagNext + 1) % LAG_RESERVOIR;
         checks++;
         await round(m);
       } catch (err) {
@@ -219,7 +223,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     const record = m.record;
     const existing = await opts.repo.getIncident(e.incidentId);
     const replayed = existing?.timeline.some((x) => x.at === e.at && x.kind === e.type);
-    const incident = replayed ? existing! : applyEvent(existing, e, { monitorKey: record.key, service: record.target.name });
+    const incident = replayed ? existing! : applyEvent(existing, e, { monitorKey: record.key, targetId: actionTarget(record.target), service: record.target.name });
     if (!replayed) await opts.repo.saveIncident(incident);
     if (e.silent) return;
     const seq = incident.timeline.findIndex((x) => x.at === e.at && x.kind === e.type);
@@ -265,7 +269,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       await Promise.allSettled([...inFlight]);
     },
     tick,
-    stats: () => ({ checks, skippedOverlaps, lagMs: lag, running: inFlight.size, monitors: monitors.size }),
+    stats: () => ({ checks, skippedOverlaps, lagMs: [...lag.slice(lagNext), ...lag.slice(0, lagNext)], running: inFlight.size, monitors: monitors.size }),
     async watch(req) {
       const spec: MonitorSpec = {
         key: monitorKey(req.target.id, req),
@@ -334,6 +338,18 @@ export function createWatcher(opts: WatcherOptions): Watcher {
         if (updated) place(updated);
       }
       return [...owners];
+    },
+    async removeTenant(platform, tenant) {
+      let removed = 0;
+      for (const r of await opts.repo.all()) {
+        for (const w of r.watches) {
+          if (w.channel.platform !== platform || w.channel.tenant !== tenant) continue;
+          const out = await opts.repo.unwatch(r.key, w.channel);
+          place(out.record ?? { ...r, watches: [] });
+          removed++;
+        }
+      }
+      return removed;
     },
     async checkNow(key) {
       const m = monitors.get(key);

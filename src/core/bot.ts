@@ -12,6 +12,8 @@ export interface Requester {
   readonly tenant: string;
   readonly channel: string;
   readonly user: string;
+  /** Asked only when a change is restricted: is this person an admin of the workspace or server? */
+  readonly isAdmin?: () => Promise<boolean>;
 }
 
 /** Watching, as the bot needs it: implemented by the app's watcher over the store. */
@@ -39,6 +41,8 @@ export interface BotDeps {
   readonly now: () => number;
   readonly clock?: ClockFormat;
   readonly minIntervalMs?: number;
+  /** Only admins, or whoever set a watch, may unwatch or mute it (ISDOWN_RESTRICT_CHANGES). */
+  readonly restrictChanges?: boolean;
 }
 
 export interface Bot {
@@ -86,6 +90,12 @@ export function createBot(deps: BotDeps): Bot {
     const resolved = deps.resolve(command.target);
     if (!resolved.ok) return errorMessage(resolved.message);
     const { target } = resolved;
+    if (deps.restrictChanges && (command.kind === 'unwatch' || command.kind === 'mute' || command.kind === 'unmute')) {
+      const theirs = (await port.list(channel)).filter((i) => i.record.target.id === target.id && i.watch.createdBy !== who.user);
+      if (theirs.length && !(await who.isAdmin?.().catch(() => false))) {
+        return errorMessage(`Only an admin, or the person who set this watch, can ${command.kind} ${target.name} here.`);
+      }
+    }
     switch (command.kind) {
       case 'watch': {
         const everyMs = command.everyMs ?? WATCH_INTERVAL.defaultMs;

@@ -17,6 +17,8 @@ export interface TimelineEntry {
 export interface Incident {
   readonly id: string;
   readonly monitorKey: string;
+  /** The catalog id or address the buttons on an alert re-check. */
+  readonly targetId: string;
   readonly service: string;
   readonly openedAt: number;
   readonly closedAt?: number;
@@ -42,12 +44,13 @@ function healthAfter(event: AlertEvent): Health {
 }
 
 /** Applies one event to the incident it belongs to (creating it on 'opened'). Pure. */
-export function applyEvent(incident: Incident | undefined, event: AlertEvent, ctx: { monitorKey: string; service: string }): Incident {
+export function applyEvent(incident: Incident | undefined, event: AlertEvent, ctx: { monitorKey: string; targetId: string; service: string }): Incident {
   if (!incident) {
     if (event.type !== 'opened') throw new Error(`incident ${event.incidentId} is missing for a ${event.type} event`);
     return {
       id: event.incidentId,
       monitorKey: ctx.monitorKey,
+      targetId: ctx.targetId,
       service: ctx.service,
       openedAt: event.at,
       health: event.health,

@@ -3,7 +3,7 @@ import type { CheckOutcome } from './check.ts';
 import { formatDuration, formatLatency } from './duration.ts';
 import { downtime, tellStory, type ClockFormat, type Incident } from './incident.ts';
 import type { AlertEvent } from './monitor.ts';
-import type { ProbeResult, VerdictState } from './types.ts';
+import type { ProbeResult, Target, VerdictState } from './types.ts';
 
 /**
  * The neutral message every adapter renders in its own idiom (Block Kit, embed, terminal).
@@ -65,6 +65,11 @@ export function probeDetail(p: ProbeResult): string {
   return [...parts, phases.join(' · ')].join(' — ');
 }
 
+/** What a button names: a catalog id, or an ad-hoc target's full URL (its id drops the scheme). */
+export function actionTarget(target: Target): string {
+  return target.kind === 'adhoc' ? (target.urls[0] ?? target.id) : target.id;
+}
+
 export function checkMessage(outcome: CheckOutcome): Message {
   const { verdict, target, probes } = outcome;
   const lastByRegion = new Map(probes.map((p) => [p.region, p]));
@@ -77,9 +82,10 @@ export function checkMessage(outcome: CheckOutcome): Message {
   }
   const links: Link[] = [];
   if (target.statusPage) links.push({ label: 'Status page', url: target.statusPage.page ?? target.statusPage.url });
-  const actions: Action[] = [{ kind: 'recheck', target: target.id }];
-  if (verdict.state !== 'up' && verdict.state !== 'unknown') actions.push({ kind: 'mute', target: target.id, durationMs: 3_600_000 });
-  actions.push({ kind: 'watch', target: target.id });
+  const ref = actionTarget(target);
+  const actions: Action[] = [{ kind: 'recheck', target: ref }];
+  if (verdict.state !== 'up' && verdict.state !== 'unknown') actions.push({ kind: 'mute', target: ref, durationMs: 3_600_000 });
+  actions.push({ kind: 'watch', target: ref });
   // The summary already carries the first reason when there is only one source.
   const lines = verdict.reasons.length > 1 ? verdict.reasons : [];
   return {
@@ -150,7 +156,7 @@ export function incidentRootMessage(incident: Incident, now: number, clock: Cloc
     lines: [tellStory(incident, now, clock), last.summary],
     fields: [],
     links: [],
-    actions: closed ? [] : [{ kind: 'recheck', target: incident.monitorKey }, { kind: 'mute', target: incident.monitorKey, durationMs: 3_600_000 }],
+    actions: closed ? [] : [{ kind: 'recheck', target: incident.targetId }, { kind: 'mute', target: incident.targetId, durationMs: 3_600_000 }],
     visibility: 'channel',
     at: incident.openedAt,
   };

@@ -22,6 +22,8 @@ export interface ChatAdapter {
   post(to: ChannelRef, message: Message, opts: { key: string }): Promise<PlatformRef>;
   update(to: ChannelRef, ref: PlatformRef, message: Message): Promise<void>;
   reply(to: ChannelRef, parent: PlatformRef, message: Message, opts: { broadcast: boolean; key: string }): Promise<PlatformRef>;
+  /** A direct message to one person (telling the owner their watch was paused). */
+  direct?(tenant: string, user: string, message: Message): Promise<void>;
 }
 
 /**

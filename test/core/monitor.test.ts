@@ -19,7 +19,7 @@ function driver(start: number) {
       for (const e of t.events) {
         events.push(e);
         if (e.type === 'recheck') continue;
-        incidents.set(e.incidentId, applyEvent(incidents.get(e.incidentId), e, { monitorKey: 'm', service: 'Example' }));
+        incidents.set(e.incidentId, applyEvent(incidents.get(e.incidentId), e, { monitorKey: 'm', targetId: 'example', service: 'Example' }));
       }
       return t.events;
     },

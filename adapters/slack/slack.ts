@@ -1,0 +1,255 @@
+import type { RequestListener } from 'node:http';
+import bolt, { type Installation, type InstallationQuery, type InstallationStore } from '@slack/bolt';
+import type { Keyv } from 'keyv';
+import type { Bot, Requester } from '../../src/core/bot.ts';
+import type { Command } from '../../src/core/commands.ts';
+import { errorMessage, type Message } from '../../src/core/messages.ts';
+import { DeliveryError, type ChatAdapter, type PlatformRef } from '../../src/core/notify.ts';
+import type { ChannelRef } from '../../src/core/watch.ts';
+import { ACTION_IDS, toSlack } from './blocks.ts';
+
+const { App, HTTPReceiver, LogLevel } = bolt;
+type WebClient = InstanceType<typeof bolt.webApi.WebClient>;
+
+export interface SlackSettings {
+  readonly botToken?: string;
+  readonly signingSecret?: string;
+  readonly appToken?: string;
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly stateSecret?: string;
+  readonly apiUrl: string;
+}
+
+export interface SlackIntegration {
+  /** The ChatAdapter alerts go through. */
+  readonly adapter: ChatAdapter;
+  /** Mounted on the process's HTTP server in HTTP mode (/slack/events, /slack/install, …). */
+  readonly requestListener?: RequestListener;
+  /** Wires commands and buttons to the bot once the runtime exists. */
+  attach(deps: SlackDeps): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SlackDeps {
+  readonly bot: Bot;
+  /** Called when a workspace uninstalls the app or revokes its tokens. */
+  readonly onUninstall: (teamId: string) => Promise<void>;
+  readonly log: (line: string) => void;
+}
+
+/** Slack says these when the bot can never post there again until someone acts. */
+const GONE = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'account_inactive', 'invalid_auth', 'token_revoked', 'team_access_not_granted', 'restricted_action']);
+
+/** The installation store on the project's keyv store, keyed by team (or enterprise). */
+export function keyvInstallationStore(kv: Keyv): InstallationStore & { deleteTeam(teamId: string): Promise<void> } {
+  const keyOf = (q: { isEnterpriseInstall?: boolean; enterpriseId?: string | undefined; teamId?: string | undefined }) =>
+    q.isEnterpriseInstall && q.enterpriseId ? `slack-install:E:${q.enterpriseId}` : `slack-install:T:${q.teamId}`;
+  return {
+    async storeInstallation(installation: Installation) {
+      const key = keyOf({ isEnterpriseInstall: installation.isEnterpriseInstall ?? false, enterpriseId: installation.enterprise?.id, teamId: installation.team?.id });
+      await kv.set(key, installation);
+    },
+    async fetchInstallation(query: InstallationQuery<boolean>) {
+      const found = await kv.get<Installation>(keyOf(query));
+      if (!found) throw new Error(`no installation for ${query.teamId ?? query.enterpriseId}`);
+      return found as never;
+    },
+    async deleteInstallation(query: InstallationQuery<boolean>) {
+      await kv.delete(keyOf(query));
+    },
+    async deleteTeam(teamId: string) {
+      await kv.delete(`slack-install:T:${teamId}`);
+    },
+  };
+}
+
+function deliveryError(err: unknown): DeliveryError {
+  const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; message?: string };
+  const slackError = e.data?.error;
+  if (e.code === 'slack_webapi_rate_limited_error') return new DeliveryError('ratelimited', { retryAfterMs: (e.retryAfter ?? 1) * 1_000, code: 'ratelimited' });
+  if (slackError && GONE.has(slackError)) return new DeliveryError(slackError, { gone: true, code: slackError });
+  return new DeliveryError(slackError ?? e.message ?? String(err), slackError ? { code: slackError } : {});
+}
+
+export function createSlack(settings: SlackSettings, kv: Keyv): SlackIntegration {
+  const oauth = Boolean(settings.clientId && settings.clientSecret);
+  const installations = keyvInstallationStore(kv);
+  const clientOptions = { slackApiUrl: settings.apiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 5_000 } };
+  const clients = new Map<string, WebClient>();
+
+  async function clientFor(teamId: string): Promise<WebClient> {
+    let token = settings.botToken;
+    if (oauth) {
+      const inst = await installations.fetchInstallation({ teamId, isEnterpriseInstall: false, enterpriseId: undefined }).catch(() => undefined);
+      token = inst?.bot?.token;
+      if (!token) throw new DeliveryError(`workspace ${teamId} has no installation`, { gone: true, code: 'not_installed' });
+    }
+    if (!token) throw new DeliveryError('no Slack bot token', { gone: true });
+    let c = clients.get(token);
+    if (!c) clients.set(token, (c = new bolt.webApi.WebClient(token, clientOptions)));
+    return c;
+  }
+
+  async function call<T>(teamId: string, fn: (c: WebClient) => Promise<T>): Promise<T> {
+    const client = await clientFor(teamId);
+    try {
+      return await fn(client);
+    } catch (err) {
+      throw deliveryError(err);
+    }
+  }
+
+  /** Posts with blocks; if Slack refuses the blocks, the plain text still goes out. */
+  async function withFallback<T>(fn: (m: { text: string; blocks?: unknown[] }) => Promise<T>, message: Message): Promise<T> {
+    const rendered = toSlack(message);
+    try {
+      return await fn(rendered);
+    } catch (err) {
+      if (err instanceof DeliveryError && (err.opts.code === 'invalid_blocks' || err.opts.code === 'invalid_blocks_format')) return fn({ text: rendered.text });
+      throw err;
+    }
+  }
+
+  const adapter: ChatAdapter = {
+    platform: 'slack',
+    async post(to: ChannelRef, message: Message, o: { key: string }): Promise<PlatformRef> {
+      const res = await withFallback(
+        (m) =>
+          call(to.tenant, (c) =>
+            c.chat.postMessage({ channel: to.channel, text: m.text, ...(m.blocks ? { blocks: m.blocks as never } : {}), metadata: { event_type: 'isdown_alert', event_payload: { key: o.key } } }),
+          ),
+        message,
+      );
+      return { id: String(res.ts), channel: String(res.channel ?? to.channel) };
+    },
+    async update(to: ChannelRef, ref: PlatformRef, message: Message): Promise<void> {
+      await withFallback((m) => call(to.tenant, (c) => c.chat.update({ channel: ref.channel, ts: ref.id, text: m.text, ...(m.blocks ? { blocks: m.blocks as never } : {}) })), message);
+    },
+    async reply(to: ChannelRef, parent: PlatformRef, message: Message, o: { broadcast: boolean; key: string }): Promise<PlatformRef> {
+      const res = await withFallback(
+        (m) =>
+          call(to.tenant, (c) =>
+            c.chat.postMessage({
+              channel: parent.channel,
+              thread_ts: parent.id,
+              reply_broadcast: o.broadcast,
+              text: m.text,
+              ...(m.blocks ? { blocks: m.blocks as never } : {}),
+              metadata: { event_type: 'isdown_alert', event_payload: { key: o.key } },
+            }),
+          ),
+        message,
+      );
+      return { id: String(res.ts), channel: parent.channel };
+    },
+    async direct(tenant: string, user: string, message: Message): Promise<void> {
+      const m = toSlack(message);
+      await call(tenant, (c) => c.chat.postMessage({ channel: user, text: m.text, blocks: m.blocks as never }));
+    },
+  };
+
+  const socketMode = Boolean(settings.appToken);
+  const receiver = socketMode
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: settings.signingSecret ?? '',
+        endpoints: '/slack/events',
+        processBeforeResponse: false,
+        ...(oauth
+          ? {
+              clientId: settings.clientId!,
+              clientSecret: settings.clientSecret!,
+              stateSecret: settings.stateSecret ?? 'isdown-state',
+              scopes: ['commands', 'chat:write', 'chat:write.public', 'users:read'],
+              installationStore: installations,
+              installerOptions: { directInstall: true, installPath: '/slack/install', redirectUriPath: '/slack/oauth_redirect', clientOptions },
+            }
+          : {}),
+      });
+
+  const app = new App({
+    ...(receiver ? { receiver } : { socketMode: true, appToken: settings.appToken! }),
+    ...(oauth ? {} : { token: settings.botToken! }),
+    ...(oauth && socketMode ? { clientId: settings.clientId!, clientSecret: settings.clientSecret!, installationStore: installations } : {}),
+    clientOptions,
+    logLevel: LogLevel.WARN,
+    // The token is checked on first use rather than at start, so a start never hangs on Slack.
+    tokenVerificationEnabled: false,
+  });
+
+  return {
+    adapter,
+    ...(receiver ? { requestListener: receiver.requestListener } : {}),
+    async attach(deps) {
+      const requester = (teamId: string, channel: string, user: string): Requester => ({
+        platform: 'slack',
+        tenant: teamId,
+        channel,
+        user,
+        isAdmin: async () => {
+          const info = await (await clientFor(teamId)).users.info({ user });
+          return Boolean(info.user?.is_admin || info.user?.is_owner);
+        },
+      });
+      const respondWith = async (respond: (m: Record<string, unknown>) => Promise<unknown>, message: Message) => {
+        await respond({ response_type: message.visibility === 'channel' ? 'in_channel' : 'ephemeral', replace_original: false, ...toSlack(message) });
+      };
+      const safely = async (respond: (m: Record<string, unknown>) => Promise<unknown>, work: () => Promise<Message>) => {
+        let message: Message;
+        try {
+          message = await work();
+        } catch (err) {
+          deps.log(`isdown: slack command failed: ${err instanceof Error ? err.message : String(err)}`);
+          message = errorMessage('Something went wrong inside isdown; the error is in its log. Try again in a moment.');
+        }
+        await respondWith(respond, message).catch((err: unknown) => deps.log(`isdown: slack response_url failed: ${String(err)}`));
+      };
+
+      app.command('/isdown', async ({ command, ack, respond }) => {
+        // Ack first: Slack gives 3 seconds, a check can take 15. The answer follows via response_url.
+        await ack();
+        void safely(respond, () => deps.bot.handle(command.text, requester(command.team_id, command.channel_id, command.user_id)));
+      });
+
+      const fromAction = (body: { team?: { id: string } | null; channel?: { id: string }; user: { id: string }; container?: { channel_id?: string } }) =>
+        requester(body.team?.id ?? '', body.channel?.id ?? body.container?.channel_id ?? '', body.user.id);
+      const onButton = (actionId: string, toCommand: (value: string) => Command | null) =>
+        app.action(actionId, async ({ ack, body, action, respond }) => {
+          await ack();
+          const value = (action as { value?: string }).value ?? '';
+          const command = toCommand(value);
+          if (!command) return;
+          void safely(respond, () => deps.bot.run(command, fromAction(body as never)));
+        });
+      onButton(ACTION_IDS.recheck, (v) => (v ? { kind: 'check', target: v } : null));
+      onButton(ACTION_IDS.watch, (v) => (v ? { kind: 'watch', target: v } : null));
+      onButton(ACTION_IDS.mute, (v) => {
+        try {
+          const { t, d } = JSON.parse(v) as { t: string; d: number };
+          return typeof t === 'string' && Number.isFinite(d) ? { kind: 'mute', target: t, durationMs: d } : null;
+        } catch {
+          return null;
+        }
+      });
+      // Link buttons open a page in the browser; Slack still tells us, and wants an ack.
+      app.action(new RegExp(`^${ACTION_IDS.link}`), async ({ ack }) => {
+        await ack();
+      });
+
+      const uninstall = async (teamId: string) => {
+        await installations.deleteTeam(teamId);
+        await deps.onUninstall(teamId);
+      };
+      app.event('app_uninstalled', async ({ body }) => uninstall((body as { team_id: string }).team_id));
+      app.event('tokens_revoked', async ({ body, event }) => {
+        if ((event as { tokens?: { bot?: string[] } }).tokens?.bot?.length) await uninstall((body as { team_id: string }).team_id);
+      });
+      app.error(async (err) => deps.log(`isdown: slack: ${err.message}`));
+      if (socketMode) await app.start();
+    },
+    async stop() {
+      if (socketMode) await app.stop();
+    },
+  };
+}

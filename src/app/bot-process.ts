@@ -1,0 +1,69 @@
+import type { Writable } from 'node:stream';
+import { consoleAlerts } from '../../adapters/console/alerts.ts';
+import { createSlack, type SlackIntegration } from '../../adapters/slack/slack.ts';
+import type { Config } from './config.ts';
+import { startHttp } from './http.ts';
+import { startRuntime, type Runtime } from './runtime.ts';
+
+/** A reason the bot cannot start that the operator can fix (a port taken, a platform not built). */
+export class StartError extends Error {}
+
+export interface RunningBot {
+  readonly runtime: Runtime;
+  readonly slack?: SlackIntegration;
+  /** The port /healthz (and Slack's /slack/events) listen on. */
+  readonly port?: number;
+  /** True when alerts and answers go to a person at a terminal. */
+  readonly interactive: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts what `npm start` runs: the runtime, the chat platforms that have tokens (else the
+ * console's alerts), and the HTTP server. The console prompt itself is the caller's.
+ */
+export async function startBotProcess(config: Config, io: { log: (line: string) => void; stdout: Writable; interactive: boolean }): Promise<RunningBot> {
+  if (config.discord.token) throw new StartError('the Discord adapter is not built yet; unset DISCORD_TOKEN.');
+  const slackOn = Boolean(config.slack.botToken || config.slack.clientId);
+  const interactive = !slackOn && io.interactive;
+  let slack: SlackIntegration | undefined;
+  const runtime = await startRuntime(config, {
+    warn: io.log,
+    adapters: (store) => {
+      if (!slackOn) return [consoleAlerts(io.stdout, { color: interactive })];
+      slack = createSlack(config.slack, store.kv);
+      return [slack.adapter];
+    },
+  });
+  try {
+    if (slack) {
+      const watcher = runtime.watcher!;
+      await slack.attach({ bot: runtime.bot, log: io.log, onUninstall: async (team) => void (await watcher.removeTenant('slack', team)) });
+    }
+    let http: Awaited<ReturnType<typeof startHttp>> | undefined;
+    try {
+      http = await startHttp(runtime, config.port, slack?.requestListener);
+      io.log(`isdown: health at http://127.0.0.1:${http.port}/healthz${slack?.requestListener ? ', Slack at /slack/events' : ''}`);
+    } catch (err) {
+      if (slack?.requestListener) throw new StartError(`PORT ${config.port} is not available (${(err as Error).message}); Slack could not reach the bot.`);
+      io.log(`isdown: PORT ${config.port} is not available (${(err as Error).message}); /healthz is off.`);
+    }
+    let stopping: Promise<void> | undefined;
+    return {
+      runtime,
+      ...(slack ? { slack } : {}),
+      ...(http ? { port: http.port } : {}),
+      interactive,
+      stop: () =>
+        (stopping ??= (async () => {
+          // Drain: in-flight checks finish; the outbox keeps whatever is not yet delivered.
+          await http?.close();
+          await slack?.stop();
+          await runtime.close();
+        })()),
+    };
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
+}

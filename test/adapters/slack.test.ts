@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { verifySlackRequest } from '@slack/bolt';
+import { toSlack, SLACK_LIMITS } from '../../adapters/slack/blocks.ts';
+import { startBotProcess, type RunningBot } from '../../src/app/bot-process.ts';
+import { loadConfig } from '../../src/app/config.ts';
+import { infoMessage } from '../../src/core/messages.ts';
+import { blockAction, sendToBot, slashCommand, startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
+import { startTarget, type FakeTarget } from '../fakes/target.ts';
+import { scratchDir } from '../support/run-isdown.ts';
+
+const SECRET = 'test-signing-secret';
+const T1 = { teamId: 'T1', token: 'xoxb-t1-token', channels: ['C1', 'C2', 'C3'], admins: ['UADMIN'] };
+
+async function until<T>(fn: () => T | undefined | false, what: string): Promise<T> {
+  for (let i = 0; i < 1_500; i++) {
+    const v = fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
+
+describe("Slack's signature scheme", () => {
+  it("accepts Slack's own documented example request and signature", () => {
+    // From Slack's "Verifying requests from Slack" guide.
+    const body =
+      'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c';
+    const headers = { 'x-slack-signature': 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503', 'x-slack-request-timestamp': 1531420618 };
+    assert.doesNotThrow(() => verifySlackRequest({ signingSecret: '8f742231b10e8888abcd99yyyzzz85a5', body, headers, nowMilliseconds: 1531420618 * 1000 }));
+    assert.throws(() => verifySlackRequest({ signingSecret: '8f742231b10e8888abcd99yyyzzz85a5', body: `${body}x`, headers, nowMilliseconds: 1531420618 * 1000 }));
+    assert.throws(() => verifySlackRequest({ signingSecret: '8f742231b10e8888abcd99yyyzzz85a5', body, headers, nowMilliseconds: (1531420618 + 6 * 60) * 1000 }));
+  });
+});
+
+describe('Block Kit rendering', () => {
+  it('summarises instead of breaking the limits', () => {
+    const long = infoMessage('x'.repeat(400), Array.from({ length: 400 }, (_, i) => `line ${i} ${'y'.repeat(60)}`));
+    const m = toSlack({ ...long, fields: Array.from({ length: 30 }, (_, i) => ({ label: `f${i}`, value: 'v' })) });
+    assert.ok(m.blocks.length <= SLACK_LIMITS.blocks);
+    for (const b of m.blocks) {
+      const text = (b as { text?: { text: string } }).text?.text ?? '';
+      assert.ok(text.length <= (b.type === 'header' ? SLACK_LIMITS.header : SLACK_LIMITS.sectionText), `${b.type} ${text.length}`);
+    }
+    assert.ok(m.text.length <= SLACK_LIMITS.fallbackText);
+  });
+});
+
+describe('the real Bolt against a fake Slack', () => {
+  let slack: FakeSlack;
+  let site: FakeTarget;
+  let running: RunningBot;
+  let events: string;
+  const logs: string[] = [];
+
+  before(async () => {
+    slack = await startFakeSlack();
+    slack.addWorkspace(T1);
+    site = await startTarget();
+    const config = loadConfig({
+      SLACK_BOT_TOKEN: T1.token,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      STORE_URL: `sqlite://${scratchDir()}/s.sqlite`,
+      PORT: '0',
+      ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
+      ISDOWN_ALLOWED_PORTS: 'any',
+      ISDOWN_CONTROL_URLS: '',
+      ISDOWN_CONFIRM_CHECKS: '1',
+      ISDOWN_MIN_INTERVAL: '1s',
+      ISDOWN_RECHECK_DELAY: '200ms',
+      ISDOWN_RESTRICT_CHANGES: 'true',
+    });
+    running = await startBotProcess(config, { log: (l) => logs.push(l), stdout: sink(), interactive: false });
+    events = `http://127.0.0.1:${running.port}/slack/events`;
+  });
+  after(async () => {
+    await running.stop();
+    await slack.close();
+    await site.close();
+  });
+
+  const command = (text: string, opts: { channel?: string; user?: string; id?: string } = {}) =>
+    slashCommand({ team: 'T1', channel: opts.channel ?? 'C1', user: opts.user ?? 'U1', text, responseUrl: slack.responseUrl(opts.id ?? `r-${Math.random()}`) });
+
+  it('acks a signed /isdown at once and answers in the channel via response_url', async () => {
+    const r = await sendToBot(events, command(`${site.url}/ok`, { id: 'check-1' }), { secret: SECRET });
+    assert.equal(r.status, 200);
+    const answer = await until(() => slack.responses.find((x) => x.path === '/response/check-1'), 'the answer');
+    assert.equal(answer.body.response_type, 'in_channel');
+    assert.match(String(answer.body.text), /^✅ 127\.0\.0\.1:\d+\/ok is up — it's just you\./);
+    const blocks = answer.body.blocks as { type: string; elements?: { action_id?: string }[] }[];
+    assert.equal(blocks[0]!.type, 'header');
+    assert.ok(blocks.some((b) => b.type === 'actions' && b.elements!.some((e) => e.action_id === 'isdown_recheck')));
+  });
+
+  it('answers help and errors privately', async () => {
+    await sendToBot(events, command('help', { id: 'help-1' }), { secret: SECRET });
+    await sendToBot(events, command('watch', { id: 'err-1' }), { secret: SECRET });
+    const help = await until(() => slack.responses.find((x) => x.path === '/response/help-1'), 'help');
+    const err = await until(() => slack.responses.find((x) => x.path === '/response/err-1'), 'error');
+    assert.equal(help.body.response_type, 'ephemeral');
+    assert.equal(err.body.response_type, 'ephemeral');
+    assert.match(String(err.body.text), /Which service should this channel watch\?/);
+  });
+
+  it('refuses unsigned, forged and replayed requests with 401, reaching no handler', async () => {
+    const before = slack.responses.length;
+    const unsigned = await sendToBot(events, command('help', { id: 'bad-1' }), { sign: false });
+    const forged = await sendToBot(events, command('help', { id: 'bad-2' }), { secret: 'not-the-secret' });
+    const replayed = await sendToBot(events, command('help', { id: 'bad-3' }), { secret: SECRET, timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    assert.deepEqual([unsigned.status, forged.status, replayed.status], [401, 401, 401]);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(slack.responses.length, before);
+  });
+
+  it('tells the outage story as Slack messages: one root, edited, thread replies, broadcast recovery', async () => {
+    site.set('/story', { kind: 'ok', body: 'fine' });
+    await sendToBot(events, command(`watch ${site.url}/story every 1s`, { channel: 'C2', id: 'watch-1' }), { secret: SECRET });
+    await until(() => slack.responses.find((x) => x.path === '/response/watch-1'), 'watch answer');
+    await until(() => (site.hits.get('/story') ?? 0) >= 2, 'first checks');
+    site.set('/story', { kind: 'status', status: 503 });
+    const root = await until(() => slack.posts.find((p) => p.channel === 'C2' && !p.thread_ts), 'root alert');
+    assert.match(root.text, /🔴 127\.0\.0\.1:\d+\/story is down since/);
+    site.set('/story', { kind: 'status', status: 200, body: 'fine' });
+    const recovery = await until(() => slack.posts.find((p) => p.channel === 'C2' && p.thread_ts === root.ts && p.reply_broadcast), 'broadcast recovery');
+    assert.match(recovery.text, /✅ .*recovered at \d\d:\d\d after \d+ s of downtime/);
+    assert.equal(slack.posts.filter((p) => p.channel === 'C2' && !p.thread_ts).length, 1, 'one root message per incident');
+    assert.ok(root.updates.length >= 1, 'the root is edited in place');
+    assert.match(root.text, /recovered — down \d+ s in all/);
+  });
+
+  it('keeps alerts through rate limits: nothing lost, nothing doubled', async () => {
+    site.set('/rl', { kind: 'ok', body: 'fine' });
+    await sendToBot(events, command(`watch ${site.url}/rl every 1s`, { channel: 'C3', id: 'watch-rl' }), { secret: SECRET });
+    await until(() => slack.responses.find((x) => x.path === '/response/watch-rl'), 'watch answer');
+    await until(() => (site.hits.get('/rl') ?? 0) >= 2, 'first checks');
+    slack.rateLimit('chat.postMessage', 4, 1);
+    site.set('/rl', { kind: 'status', status: 503 });
+    const root = await until(() => slack.posts.find((p) => p.channel === 'C3' && !p.thread_ts), 'root after 429s');
+    assert.ok(slack.calls.filter((c) => c.status === 429).length >= 4);
+    assert.equal(slack.posts.filter((p) => p.channel === 'C3' && !p.thread_ts).length, 1);
+    assert.ok(root);
+  });
+
+  it('pauses the watch and tells its owner once when the bot is removed from the channel', async () => {
+    slack.addWorkspace({ ...T1, channels: [...T1.channels, 'C4', 'U7'] });
+    site.set('/gone', { kind: 'ok', body: 'fine' });
+    await sendToBot(events, command(`watch ${site.url}/gone every 1s`, { channel: 'C4', user: 'U7', id: 'watch-gone' }), { secret: SECRET });
+    await until(() => slack.responses.find((x) => x.path === '/response/watch-gone'), 'watch answer');
+    slack.removeBot('T1', 'C4');
+    site.set('/gone', { kind: 'status', status: 503 });
+    const dm = await until(() => slack.posts.find((p) => p.channel === 'U7'), 'the owner is told');
+    assert.match(dm.text, /can't post alerts in <#C4> any more \(not_in_channel\)/);
+    await sendToBot(events, command('list', { channel: 'C4', user: 'U7', id: 'list-gone' }), { secret: SECRET });
+    const list = await until(() => slack.responses.find((x) => x.path === '/response/list-gone'), 'list');
+    assert.match(String(list.body.text), /paused: not_in_channel/);
+    await new Promise((r) => setTimeout(r, 1_500));
+    assert.equal(slack.posts.filter((p) => p.channel === 'U7').length, 1, 'told once');
+  });
+
+  it('a Re-check button press, verified like a command, answers in the channel', async () => {
+    const body = blockAction({ team: 'T1', channel: 'C1', user: 'U1', actionId: 'isdown_recheck', value: `http://127.0.0.1:${site.port}/ok`, responseUrl: slack.responseUrl('btn-1') });
+    assert.equal((await sendToBot(events, body, { sign: false })).status, 401);
+    assert.equal((await sendToBot(events, body, { secret: SECRET })).status, 200);
+    const answer = await until(() => slack.responses.find((x) => x.path === '/response/btn-1'), 'button answer');
+    assert.match(String(answer.body.text), /is up — it's just you/);
+  });
+
+  it('with restricted changes, only the owner or an admin may unwatch', async () => {
+    await sendToBot(events, command(`unwatch 127.0.0.1:${site.port}/story`, { channel: 'C2', user: 'USTRANGER', id: 'unwatch-no' }), { secret: SECRET });
+    const no = await until(() => slack.responses.find((x) => x.path === '/response/unwatch-no'), 'refusal');
+    assert.match(String(no.body.text), /Only an admin, or the person who set this watch/);
+    await sendToBot(events, command(`unwatch 127.0.0.1:${site.port}/story`, { channel: 'C2', user: 'UADMIN', id: 'unwatch-admin' }), { secret: SECRET });
+    const yes = await until(() => slack.responses.find((x) => x.path === '/response/unwatch-admin'), 'admin unwatch');
+    assert.match(String(yes.body.text), /Stopped watching/);
+  });
+});
+
+describe('many workspaces: OAuth install, isolation, uninstall', () => {
+  let slack: FakeSlack;
+  let site: FakeTarget;
+  let running: RunningBot;
+  let base: string;
+  const A = { teamId: 'TA', token: 'xoxb-ta', channels: ['CA'] };
+  const B = { teamId: 'TB', token: 'xoxb-tb', channels: ['CB'] };
+
+  before(async () => {
+    slack = await startFakeSlack();
+    slack.addWorkspace(A);
+    slack.addWorkspace(B);
+    site = await startTarget();
+    const config = loadConfig({
+      SLACK_CLIENT_ID: 'test-client-id',
+      SLACK_CLIENT_SECRET: 'test-client-secret',
+      SLACK_STATE_SECRET: 'test-state-secret',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      STORE_URL: `sqlite://${scratchDir()}/s.sqlite`,
+      PORT: '0',
+      ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
+      ISDOWN_ALLOWED_PORTS: 'any',
+      ISDOWN_CONTROL_URLS: '',
+    });
+    running = await startBotProcess(config, { log: () => {}, stdout: sink(), interactive: false });
+    base = `http://127.0.0.1:${running.port}`;
+  });
+  after(async () => {
+    await running.stop();
+    await slack.close();
+    await site.close();
+  });
+
+  async function install(w: typeof A) {
+    const start = await fetch(`${base}/slack/install`, { redirect: 'manual' });
+    assert.equal(start.status, 302);
+    const location = new URL(start.headers.get('location')!);
+    const state = location.searchParams.get('state')!;
+    const cookie = start.headers.get('set-cookie')!.split(';')[0]!;
+    const done = await fetch(`${base}/slack/oauth_redirect?code=${slack.oauthCode(w)}&state=${encodeURIComponent(state)}`, { headers: { cookie } });
+    assert.equal(done.status, 200, await done.text());
+  }
+
+  const cmd = (team: string, channel: string, text: string, id: string) =>
+    sendToBot(`${base}/slack/events`, slashCommand({ team, channel, user: 'U1', text, responseUrl: slack.responseUrl(id) }), { secret: SECRET });
+  const answer = (id: string) => until(() => slack.responses.find((x) => x.path === `/response/${id}`), id);
+
+  it('installs into two workspaces through the OAuth flow', async () => {
+    await install(A);
+    await install(B);
+    assert.ok(slack.calls.filter((c) => c.method === 'oauth.v2.access' && !c.error).length === 2);
+  });
+
+  it('keeps each workspace to its own watches', async () => {
+    await cmd('TA', 'CA', `watch ${site.url}/ok every 1m`, 'a-watch');
+    await answer('a-watch');
+    await cmd('TB', 'CB', 'list', 'b-list');
+    assert.match(String((await answer('b-list')).body.text), /watches nothing yet/);
+    await cmd('TA', 'CA', 'list', 'a-list');
+    assert.match(String((await answer('a-list')).body.text), /watches 1 service/);
+    // Workspace B cannot reach A's channel either: the channel id is only ever read within its own tenant.
+    await cmd('TB', 'CA', 'list', 'b-list-a');
+    assert.match(String((await answer('b-list-a')).body.text), /watches nothing yet/);
+  });
+
+  it('an uninstalled workspace loses its tokens and its watches', async () => {
+    const event = JSON.stringify({ token: 'x', team_id: 'TA', api_app_id: 'A0ISDOWN', type: 'event_callback', event_id: 'Ev1', event_time: Math.floor(Date.now() / 1000), event: { type: 'app_uninstalled' } });
+    const ts = Math.floor(Date.now() / 1000);
+    const { slackSignature } = await import('../fakes/slack.ts');
+    const res = await fetch(`${base}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': slackSignature(SECRET, ts, event) },
+      body: event,
+    });
+    assert.equal(res.status, 200);
+    let left = -1;
+    for (let i = 0; i < 200 && left !== 0; i++) {
+      left = (await running.runtime.watcher!.list({ platform: 'slack', tenant: 'TA', channel: 'CA' })).length;
+      if (left) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(left, 0, 'the watches of the uninstalled workspace are gone');
+    assert.equal(await running.runtime.store.kv.get('slack-install:T:TA'), undefined);
+    assert.ok(await running.runtime.store.kv.get('slack-install:T:TB'));
+  });
+});

@@ -1,0 +1,326 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A Slack Web API on 127.0.0.1 that checks what Slack checks and answers in Slack's shapes:
+ * tokens in the Authorization header (or the form), form or JSON bodies, `{ok:false, error}` for
+ * bad input, Block Kit limits, membership, and 429 + Retry-After when rate limited.
+ */
+export interface FakeWorkspace {
+  readonly teamId: string;
+  readonly token: string;
+  /** Channels the bot is a member of; others answer not_in_channel. */
+  readonly channels: string[];
+  readonly archived?: string[];
+  readonly admins?: string[];
+}
+
+export interface SlackPost {
+  readonly team: string;
+  readonly channel: string;
+  readonly ts: string;
+  readonly thread_ts?: string;
+  readonly reply_broadcast: boolean;
+  text: string;
+  blocks: { type: string; [k: string]: unknown }[];
+  readonly updates: { text: string; blocks: unknown[] }[];
+}
+
+export interface FakeSlack {
+  readonly url: string;
+  readonly apiUrl: string;
+  readonly posts: SlackPost[];
+  readonly responses: { path: string; body: Record<string, unknown> }[];
+  readonly calls: { method: string; status: number; error?: string }[];
+  /** The next `times` calls of `method` answer 429 with this Retry-After (seconds). */
+  rateLimit(method: string, times: number, retryAfterSeconds: number): void;
+  /** Enforce Slack's per-channel pace (1 message/s) and a workspace-wide burst limit. */
+  enforcePace(opts: { perChannelPerSecond: number; workspaceBurst: number; workspaceWindowMs: number }): void;
+  responseUrl(id: string): string;
+  addWorkspace(w: FakeWorkspace): void;
+  removeBot(teamId: string, channel: string): void;
+  /** An OAuth code that oauth.v2.access exchanges for this workspace's token. */
+  oauthCode(w: FakeWorkspace): string;
+  close(): Promise<void>;
+}
+
+const LIMITS = { blocks: 50, header: 150, sectionText: 3000, text: 40_000 };
+
+function validBlocks(blocks: unknown): string | null {
+  if (!Array.isArray(blocks)) return 'invalid_blocks_format';
+  if (blocks.length > LIMITS.blocks) return 'invalid_blocks';
+  for (const b of blocks) {
+    if (!b || typeof b !== 'object' || typeof (b as { type?: unknown }).type !== 'string') return 'invalid_blocks';
+    const block = b as { type: string; text?: { text?: string }; fields?: { text?: string }[]; elements?: unknown[] };
+    if (block.type === 'header' && (block.text?.text?.length ?? 0) > LIMITS.header) return 'invalid_blocks';
+    if (block.type === 'section' && (block.text?.text?.length ?? 0) > LIMITS.sectionText) return 'invalid_blocks';
+    if (block.type === 'section' && block.fields && block.fields.length > 10) return 'invalid_blocks';
+    if (block.type === 'actions' && (!Array.isArray(block.elements) || block.elements.length > 25)) return 'invalid_blocks';
+  }
+  return null;
+}
+
+export async function startFakeSlack(): Promise<FakeSlack> {
+  const workspaces = new Map<string, FakeWorkspace & { channels: string[] }>();
+  const byToken = new Map<string, string>();
+  const codes = new Map<string, string>();
+  const posts: SlackPost[] = [];
+  const responses: FakeSlack['responses'] = [];
+  const calls: FakeSlack['calls'] = [];
+  const limited = new Map<string, { times: number; retryAfter: number }>();
+  let pace: { perChannelPerSecond: number; workspaceBurst: number; workspaceWindowMs: number } | undefined;
+  const channelTimes = new Map<string, number[]>();
+  const teamTimes = new Map<string, number[]>();
+  let tsCounter = 0;
+
+  const readBody = (req: http.IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      let data = '';
+      req.on('data', (c: Buffer) => (data += c.toString()));
+      req.on('end', () => resolve(data));
+    });
+
+  const server = http.createServer(async (req, res) => {
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+    };
+
+    if (url.pathname.startsWith('/response/')) {
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        return send(400, { ok: false, error: 'invalid_json' });
+      }
+      if (body.blocks !== undefined && validBlocks(body.blocks)) return send(400, { ok: false, error: 'invalid_blocks' });
+      responses.push({ path: url.pathname, body });
+      return send(200, { ok: true });
+    }
+    if (!url.pathname.startsWith('/api/')) return send(404, { ok: false, error: 'unknown_method' });
+    const method = url.pathname.slice('/api/'.length);
+    const type = req.headers['content-type'] ?? '';
+    let params: Record<string, unknown> = {};
+    if (type.includes('application/json')) {
+      try {
+        params = JSON.parse(raw || '{}') as Record<string, unknown>;
+      } catch {
+        return send(200, { ok: false, error: 'invalid_json' });
+      }
+    } else {
+      params = Object.fromEntries(new URLSearchParams(raw));
+    }
+    const answer = (status: number, body: { ok: boolean; error?: string; [k: string]: unknown }, headers?: Record<string, string>) => {
+      calls.push({ method, status, ...(body.error ? { error: body.error } : {}) });
+      send(status, body, headers);
+    };
+
+    const rl = limited.get(method);
+    if (rl && rl.times > 0) {
+      rl.times--;
+      return answer(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(rl.retryAfter) });
+    }
+
+    if (method === 'oauth.v2.access') {
+      const basic = req.headers.authorization?.startsWith('Basic ') ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString() : undefined;
+      const clientId = basic?.split(':')[0] ?? params.client_id;
+      if (clientId !== 'test-client-id') return answer(200, { ok: false, error: 'invalid_client_id' });
+      const team = codes.get(String(params.code));
+      if (!team) return answer(200, { ok: false, error: 'invalid_code' });
+      codes.delete(String(params.code));
+      const w = workspaces.get(team)!;
+      return answer(200, {
+        ok: true,
+        app_id: 'A0ISDOWN',
+        authed_user: { id: 'U0INSTALLER' },
+        scope: 'commands,chat:write',
+        token_type: 'bot',
+        access_token: w.token,
+        bot_user_id: 'U0BOT',
+        team: { id: w.teamId, name: `Team ${w.teamId}` },
+        enterprise: null,
+        is_enterprise_install: false,
+      });
+    }
+
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice(7) : typeof params.token === 'string' ? params.token : undefined;
+    if (!token) return answer(200, { ok: false, error: 'not_authed' });
+    const teamId = byToken.get(token);
+    if (!teamId) return answer(200, { ok: false, error: 'invalid_auth' });
+    const ws = workspaces.get(teamId)!;
+
+    const channelCheck = (channel: unknown): string | null => {
+      if (typeof channel !== 'string' || !channel) return 'channel_not_found';
+      if (ws.archived?.includes(channel)) return 'is_archived';
+      if (!ws.channels.includes(channel)) return /^[CG]/.test(channel) ? 'not_in_channel' : 'channel_not_found';
+      return null;
+    };
+    const paced = (channel: string): string | null => {
+      if (!pace) return null;
+      const t = Date.now();
+      const ch = (channelTimes.get(`${teamId}:${channel}`) ?? []).filter((x) => t - x < 1_000);
+      const team = (teamTimes.get(teamId) ?? []).filter((x) => t - x < pace!.workspaceWindowMs);
+      if (ch.length >= pace.perChannelPerSecond || team.length >= pace.workspaceBurst) return '1';
+      channelTimes.set(`${teamId}:${channel}`, [...ch, t]);
+      teamTimes.set(teamId, [...team, t]);
+      return null;
+    };
+    const parseBlocks = (v: unknown) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v);
+
+    switch (method) {
+      case 'auth.test':
+        return answer(200, { ok: true, url: `https://${teamId}.slack.test/`, team: `Team ${teamId}`, user: 'isdown', team_id: teamId, user_id: 'U0BOT', bot_id: 'B0BOT', is_enterprise_install: false });
+      case 'users.info': {
+        const user = String(params.user ?? '');
+        if (!user) return answer(200, { ok: false, error: 'user_not_found' });
+        return answer(200, { ok: true, user: { id: user, team_id: teamId, is_admin: ws.admins?.includes(user) ?? false, is_owner: false } });
+      }
+      case 'conversations.info': {
+        const err = channelCheck(params.channel);
+        if (err === 'channel_not_found') return answer(200, { ok: false, error: err });
+        return answer(200, { ok: true, channel: { id: params.channel, is_member: !err, is_archived: err === 'is_archived' } });
+      }
+      case 'chat.postMessage':
+      case 'chat.postEphemeral': {
+        const err = channelCheck(params.channel);
+        if (err) return answer(200, { ok: false, error: err });
+        const text = typeof params.text === 'string' ? params.text : '';
+        if (text.length > LIMITS.text) return answer(200, { ok: false, error: 'msg_too_long' });
+        let blocks: unknown = [];
+        try {
+          blocks = params.blocks === undefined ? [] : parseBlocks(params.blocks);
+        } catch {
+          return answer(200, { ok: false, error: 'invalid_blocks_format' });
+        }
+        const bad = validBlocks(blocks);
+        if (bad) return answer(200, { ok: false, error: bad });
+        if (!text && (blocks as unknown[]).length === 0) return answer(200, { ok: false, error: 'no_text' });
+        const wait = paced(String(params.channel));
+        if (wait) return answer(429, { ok: false, error: 'ratelimited' }, { 'retry-after': wait });
+        const ts = `${Math.floor(Date.now() / 1000)}.${String(++tsCounter).padStart(6, '0')}`;
+        if (method === 'chat.postEphemeral') return answer(200, { ok: true, message_ts: ts });
+        const threadTs = typeof params.thread_ts === 'string' ? params.thread_ts : undefined;
+        if (threadTs && !posts.some((p) => p.ts === threadTs && p.channel === params.channel)) return answer(200, { ok: false, error: 'thread_not_found' });
+        posts.push({
+          team: teamId,
+          channel: String(params.channel),
+          ts,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          reply_broadcast: params.reply_broadcast === true || params.reply_broadcast === 'true',
+          text,
+          blocks: blocks as SlackPost['blocks'],
+          updates: [],
+        });
+        return answer(200, { ok: true, channel: params.channel, ts, message: { text, ts, type: 'message', bot_id: 'B0BOT' } });
+      }
+      case 'chat.update': {
+        const err = channelCheck(params.channel);
+        if (err) return answer(200, { ok: false, error: err });
+        const post = posts.find((p) => p.channel === params.channel && p.ts === params.ts && p.team === teamId);
+        if (!post) return answer(200, { ok: false, error: 'message_not_found' });
+        let blocks: unknown;
+        try {
+          blocks = parseBlocks(params.blocks ?? '[]');
+        } catch {
+          return answer(200, { ok: false, error: 'invalid_blocks_format' });
+        }
+        const bad = validBlocks(blocks);
+        if (bad) return answer(200, { ok: false, error: bad });
+        post.updates.push({ text: String(params.text ?? ''), blocks: blocks as unknown[] });
+        post.text = String(params.text ?? '');
+        post.blocks = blocks as SlackPost['blocks'];
+        return answer(200, { ok: true, channel: params.channel, ts: params.ts, text: post.text });
+      }
+      default:
+        return answer(200, { ok: false, error: 'unknown_method' });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    apiUrl: `${url}/api/`,
+    posts,
+    responses,
+    calls,
+    rateLimit: (method, times, retryAfter) => limited.set(method, { times, retryAfter }),
+    enforcePace: (p) => (pace = p),
+    responseUrl: (id) => `${url}/response/${id}`,
+    addWorkspace(w) {
+      workspaces.set(w.teamId, { ...w, channels: [...w.channels] });
+      byToken.set(w.token, w.teamId);
+    },
+    removeBot(teamId, channel) {
+      const w = workspaces.get(teamId);
+      if (w) w.channels = w.channels.filter((c) => c !== channel);
+    },
+    oauthCode(w) {
+      const code = randomBytes(8).toString('hex');
+      codes.set(code, w.teamId);
+      return code;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Signs a request body exactly as Slack does: v0:timestamp:body, HMAC-SHA256 with the signing secret. */
+export function slackSignature(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+/** Sends a form-encoded request to the bot with Slack's headers; `sign: false` or a wrong secret forges it. */
+export async function sendToBot(
+  url: string,
+  body: string,
+  opts: { secret?: string; timestamp?: number; sign?: boolean } = {},
+): Promise<{ status: number; text: string; ms: number }> {
+  const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp) };
+  if (opts.sign !== false && opts.secret) headers['x-slack-signature'] = slackSignature(opts.secret, timestamp, body);
+  const started = performance.now();
+  const res = await fetch(url, { method: 'POST', headers, body });
+  const text = await res.text();
+  return { status: res.status, text, ms: performance.now() - started };
+}
+
+export function slashCommand(fields: { team: string; channel: string; user: string; text: string; responseUrl: string }): string {
+  return new URLSearchParams({
+    token: 'deprecated-verification-token',
+    team_id: fields.team,
+    team_domain: fields.team.toLowerCase(),
+    channel_id: fields.channel,
+    channel_name: 'general',
+    user_id: fields.user,
+    user_name: 'someone',
+    command: '/isdown',
+    text: fields.text,
+    api_app_id: 'A0ISDOWN',
+    is_enterprise_install: 'false',
+    response_url: fields.responseUrl,
+    trigger_id: '13345224609.738474920.8088930838d88f008e0',
+  }).toString();
+}
+
+export function blockAction(fields: { team: string; channel: string; user: string; actionId: string; value: string; responseUrl: string }): string {
+  const payload = {
+    type: 'block_actions',
+    team: { id: fields.team, domain: fields.team.toLowerCase() },
+    user: { id: fields.user, team_id: fields.team },
+    api_app_id: 'A0ISDOWN',
+    token: 'deprecated-verification-token',
+    container: { type: 'message', channel_id: fields.channel, is_ephemeral: false },
+    trigger_id: '13345224609.738474920.8088930838d88f008e0',
+    channel: { id: fields.channel, name: 'general' },
+    response_url: fields.responseUrl,
+    actions: [{ action_id: fields.actionId, block_id: 'b1', type: 'button', value: fields.value, action_ts: `${Date.now() / 1000}` }],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
