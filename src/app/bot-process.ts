@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { consoleAlerts } from '../../adapters/console/alerts.ts';
+import { createDiscord, type DiscordIntegration } from '../../adapters/discord/discord.ts';
 import { createSlack, type SlackIntegration } from '../../adapters/slack/slack.ts';
 import type { Config } from './config.ts';
 import { startHttp } from './http.ts';
@@ -11,6 +12,7 @@ export class StartError extends Error {}
 export interface RunningBot {
   readonly runtime: Runtime;
   readonly slack?: SlackIntegration;
+  readonly discord?: DiscordIntegration;
   /** The port /healthz (and Slack's /slack/events) listen on. */
   readonly port?: number;
   /** True when alerts and answers go to a person at a terminal. */
@@ -23,22 +25,32 @@ export interface RunningBot {
  * console's alerts), and the HTTP server. The console prompt itself is the caller's.
  */
 export async function startBotProcess(config: Config, io: { log: (line: string) => void; stdout: Writable; interactive: boolean }): Promise<RunningBot> {
-  if (config.discord.token) throw new StartError('the Discord adapter is not built yet; unset DISCORD_TOKEN.');
   const slackOn = Boolean(config.slack.botToken || config.slack.clientId);
-  const interactive = !slackOn && io.interactive;
+  const discordOn = Boolean(config.discord.token);
+  const interactive = !slackOn && !discordOn && io.interactive;
   let slack: SlackIntegration | undefined;
+  const discord = discordOn ? createDiscord({ token: config.discord.token!, ...(config.discord.apiUrl ? { apiUrl: config.discord.apiUrl } : {}) }) : undefined;
   const runtime = await startRuntime(config, {
     warn: io.log,
     adapters: (store) => {
-      if (!slackOn) return [consoleAlerts(io.stdout, { color: interactive })];
-      slack = createSlack(config.slack, store.kv);
-      return [slack.adapter];
+      if (!slackOn && !discord) return [consoleAlerts(io.stdout, { color: interactive })];
+      if (slackOn) slack = createSlack(config.slack, store.kv);
+      return [...(slack ? [slack.adapter] : []), ...(discord ? [discord.adapter] : [])];
     },
   });
   try {
+    const watcher = runtime.watcher!;
     if (slack) {
-      const watcher = runtime.watcher!;
       await slack.attach({ bot: runtime.bot, log: io.log, onUninstall: async (team) => void (await watcher.removeTenant('slack', team)) });
+    }
+    if (discord) {
+      await discord.start({
+        bot: runtime.bot,
+        index: runtime.checker.index,
+        log: io.log,
+        onGuildGone: async (guild) => void (await watcher.removeTenant('discord', guild)),
+        onChannelDeleted: async (guild, channel) => void (await watcher.removeChannel({ platform: 'discord', tenant: guild, channel })),
+      });
     }
     let http: Awaited<ReturnType<typeof startHttp>> | undefined;
     try {
@@ -52,6 +64,7 @@ export async function startBotProcess(config: Config, io: { log: (line: string) 
     return {
       runtime,
       ...(slack ? { slack } : {}),
+      ...(discord ? { discord } : {}),
       ...(http ? { port: http.port } : {}),
       interactive,
       stop: () =>
@@ -59,10 +72,12 @@ export async function startBotProcess(config: Config, io: { log: (line: string) 
           // Drain: in-flight checks finish; the outbox keeps whatever is not yet delivered.
           await http?.close();
           await slack?.stop();
+          await discord?.stop();
           await runtime.close();
         })()),
     };
   } catch (err) {
+    await discord?.stop().catch(() => undefined);
     await runtime.close();
     throw err;
   }

@@ -26,7 +26,7 @@ async function startBot(config: Config): Promise<number> {
   const onSignal = () => void bot.stop().then(() => process.exit(0));
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  if (bot.slack) {
+  if (bot.slack || bot.discord) {
     // With a chat platform, stdin is not ours: its end must not stop the bot.
     await new Promise<void>(() => {});
   }

@@ -63,6 +63,8 @@ export interface Watcher extends WatchPort {
   mute(channel: ChannelRef, targetId: string, until: number | undefined): Promise<number>;
   /** Pauses every watch of a channel the platform says is gone; returns who set them. */
   pauseChannel(channel: ChannelRef, reason: string): Promise<string[]>;
+  /** Removes every watch of one channel (the channel was deleted). */
+  removeChannel(channel: ChannelRef): Promise<number>;
   /** Removes every watch of a tenant (an uninstalled workspace, a guild the bot left). */
   removeTenant(platform: string, tenant: string): Promise<number>;
   /** Runs one round for a monitor now (the Re-check button; tests). */
@@ -338,6 +340,14 @@ export function createWatcher(opts: WatcherOptions): Watcher {
         if (updated) place(updated);
       }
       return [...owners];
+    },
+    async removeChannel(channel) {
+      const records = await opts.repo.forChannel(channel);
+      for (const r of records) {
+        const out = await opts.repo.unwatch(r.key, channel);
+        place(out.record ?? { ...r, watches: [] });
+      }
+      return records.length;
     },
     async removeTenant(platform, tenant) {
       let removed = 0;

@@ -1,0 +1,182 @@
+import {
+  Client,
+  DiscordAPIError,
+  Events,
+  GatewayIntentBits,
+  MessageFlags,
+  PermissionFlagsBits,
+  RESTJSONErrorCodes,
+  Routes,
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+} from 'discord.js';
+import type { ServiceIndex } from '../../src/checks/catalog/catalog.ts';
+import type { Bot, Requester } from '../../src/core/bot.ts';
+import { errorMessage, type Message } from '../../src/core/messages.ts';
+import { DeliveryError, type ChatAdapter, type PlatformRef } from '../../src/core/notify.ts';
+import type { ChannelRef } from '../../src/core/watch.ts';
+import { buttonCommand, CHANGING, toGrammar } from './commands.ts';
+import { toDiscord } from './embeds.ts';
+
+export interface DiscordSettings {
+  readonly token: string;
+  /** REST base including /api; the gateway address comes from GET /gateway/bot under it. */
+  readonly apiUrl?: string;
+}
+
+export interface DiscordDeps {
+  readonly bot: Bot;
+  readonly index: ServiceIndex;
+  /** The bot left a guild (or it was deleted): its watches go. */
+  readonly onGuildGone: (guildId: string) => Promise<void>;
+  /** A channel was deleted: its watches go. */
+  readonly onChannelDeleted: (guildId: string, channelId: string) => Promise<void>;
+  readonly log: (line: string) => void;
+}
+
+export interface DiscordIntegration {
+  readonly adapter: ChatAdapter;
+  readonly client: Client;
+  /** Connects to the gateway and wires commands, autocomplete and buttons to the bot. */
+  start(deps: DiscordDeps): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Discord's codes for "you cannot post here": pause, tell someone, stop retrying. */
+const GONE = new Set<number>([RESTJSONErrorCodes.MissingAccess, RESTJSONErrorCodes.MissingPermissions, RESTJSONErrorCodes.UnknownChannel]);
+
+function deliveryError(err: unknown): DeliveryError {
+  if (err instanceof DiscordAPIError) {
+    const code = typeof err.code === 'number' ? err.code : 0;
+    if (GONE.has(code)) return new DeliveryError(`${code} ${err.message}`, { gone: true, code: String(code) });
+    return new DeliveryError(`${code} ${err.message}`, { code: String(code) });
+  }
+  return new DeliveryError(err instanceof Error ? err.message : String(err));
+}
+
+export function createDiscord(settings: DiscordSettings): DiscordIntegration {
+  // Only the Guilds intent: slash commands and buttons arrive as interactions, no message content needed.
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: settings.apiUrl ? { api: settings.apiUrl } : {} });
+  client.rest.setToken(settings.token);
+
+  const rest = async <T>(fn: () => Promise<unknown>): Promise<T> => {
+    try {
+      return (await fn()) as T;
+    } catch (err) {
+      throw deliveryError(err);
+    }
+  };
+
+  const adapter: ChatAdapter = {
+    platform: 'discord',
+    async post(to: ChannelRef, message: Message, o: { key: string }): Promise<PlatformRef> {
+      // An enforced nonce makes Discord itself drop a repeat of the same post within minutes.
+      const nonce = o.key.slice(-25);
+      const res = await rest<{ id: string; channel_id: string }>(() => client.rest.post(Routes.channelMessages(to.channel), { body: { ...toDiscord(message), nonce, enforce_nonce: true } }));
+      return { id: res.id, channel: res.channel_id };
+    },
+    async update(to: ChannelRef, ref: PlatformRef, message: Message): Promise<void> {
+      await rest(() => client.rest.patch(Routes.channelMessage(ref.channel, ref.id), { body: toDiscord(message) }));
+    },
+    async reply(to: ChannelRef, parent: PlatformRef, message: Message, o: { broadcast: boolean; key: string }): Promise<PlatformRef> {
+      const res = await rest<{ id: string; channel_id: string }>(() =>
+        client.rest.post(Routes.channelMessages(parent.channel), {
+          body: { ...toDiscord(message), message_reference: { message_id: parent.id, fail_if_not_exists: false }, nonce: o.key.slice(-25), enforce_nonce: true },
+        }),
+      );
+      return { id: res.id, channel: res.channel_id };
+    },
+    async direct(_tenant: string, user: string, message: Message): Promise<void> {
+      const dm = await rest<{ id: string }>(() => client.rest.post(Routes.userChannels(), { body: { recipient_id: user } }));
+      await rest(() => client.rest.post(Routes.channelMessages(dm.id), { body: toDiscord(message) }));
+    },
+  };
+
+  let started = false;
+  return {
+    adapter,
+    client,
+    async start(deps) {
+      const requester = (i: Interaction): Requester => ({
+        platform: 'discord',
+        tenant: i.guildId ?? `dm:${i.user.id}`,
+        channel: i.channelId ?? '',
+        user: i.user.id,
+        isAdmin: async () => Boolean(i.memberPermissions?.has(PermissionFlagsBits.ManageGuild)),
+      });
+      const canChange = (i: Interaction) => Boolean(i.memberPermissions?.has(PermissionFlagsBits.ManageGuild));
+      const payload = (m: Message) => toDiscord(m);
+
+      const onCommand = async (i: ChatInputCommandInteraction) => {
+        const sub = i.options.getSubcommand();
+        if (CHANGING.has(sub as never) && !canChange(i)) {
+          await i.reply({ ...payload(errorMessage('Changing what this channel watches needs the Manage Server permission.')), flags: MessageFlags.Ephemeral });
+          return;
+        }
+        const text = toGrammar(sub, (name) => i.options.getString(name));
+        const privately = sub === 'help' || sub === 'list';
+        if (privately) {
+          await i.reply({ ...payload(await deps.bot.handle(text, requester(i))), flags: MessageFlags.Ephemeral });
+          return;
+        }
+        // Defer at once: Discord allows 3 seconds, a check can take 15.
+        await i.deferReply();
+        const message = await deps.bot.handle(text, requester(i));
+        if (message.visibility === 'private' && message.tone === 'error') {
+          // Errors are for the person who asked: drop the public placeholder, answer privately.
+          await i.deleteReply().catch(() => undefined);
+          await i.followUp({ ...payload(message), flags: MessageFlags.Ephemeral });
+          return;
+        }
+        await i.editReply(payload(message));
+      };
+
+      const onAutocomplete = async (i: AutocompleteInteraction) => {
+        const focused = i.options.getFocused(true);
+        if (focused.name !== 'service') return i.respond([]);
+        const choices = deps.index.complete(String(focused.value), 25).map((s) => ({ name: s.name.slice(0, 100), value: s.id }));
+        await i.respond(choices);
+      };
+
+      const onButton = async (i: ButtonInteraction) => {
+        const command = buttonCommand(i.customId);
+        if (!command) return;
+        if (CHANGING.has(command.kind) && !canChange(i)) {
+          await i.reply({ ...payload(errorMessage('Muting or watching needs the Manage Server permission.')), flags: MessageFlags.Ephemeral });
+          return;
+        }
+        await i.deferReply(command.kind !== 'check' ? { flags: MessageFlags.Ephemeral } : {});
+        await i.editReply(payload(await deps.bot.run(command, requester(i))));
+      };
+
+      client.on(Events.InteractionCreate, (i) => {
+        const work = i.isChatInputCommand() && i.commandName === 'isdown' ? onCommand(i) : i.isAutocomplete() ? onAutocomplete(i) : i.isButton() ? onButton(i) : undefined;
+        void work?.catch(async (err: unknown) => {
+          deps.log(`isdown: discord interaction failed: ${err instanceof Error ? err.message : String(err)}`);
+          if (i.isRepliable()) {
+            const m = { ...payload(errorMessage('Something went wrong inside isdown; the error is in its log.')), flags: MessageFlags.Ephemeral as const };
+            await (i.deferred || i.replied ? i.followUp(m) : i.reply(m)).catch(() => undefined);
+          }
+        });
+      });
+      client.on(Events.GuildDelete, (g) => {
+        // An outage makes a guild unavailable without the bot leaving it; only a real leave counts.
+        if (!g.available) return;
+        void deps.onGuildGone(g.id).catch((err: unknown) => deps.log(`isdown: removing guild ${g.id}: ${String(err)}`));
+      });
+      client.on(Events.ChannelDelete, (c) => {
+        if ('guildId' in c && c.guildId) void deps.onChannelDeleted(c.guildId, c.id).catch((err: unknown) => deps.log(`isdown: removing channel ${c.id}: ${String(err)}`));
+      });
+      client.on(Events.Error, (err) => deps.log(`isdown: discord: ${err.message}`));
+      const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+      await client.login(settings.token);
+      await ready;
+      started = true;
+    },
+    async stop() {
+      if (started) await client.destroy();
+    },
+  };
+}
