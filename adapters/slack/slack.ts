@@ -6,6 +6,7 @@ import type { Command } from '../../src/core/commands.ts';
 import { errorMessage, type Message } from '../../src/core/messages.ts';
 import { DeliveryError, type ChatAdapter, type PlatformRef } from '../../src/core/notify.ts';
 import type { ChannelRef } from '../../src/core/watch.ts';
+import { ackFirstListener } from './ack-first.ts';
 import { ACTION_IDS, toSlack } from './blocks.ts';
 
 const { App, HTTPReceiver, LogLevel } = bolt;
@@ -178,10 +179,12 @@ export function createSlack(settings: SlackSettings, kv: Keyv): SlackIntegration
     tokenVerificationEnabled: false,
   });
 
+  let log: (line: string) => void = () => {};
   return {
     adapter,
-    ...(receiver ? { requestListener: receiver.requestListener } : {}),
+    ...(receiver ? { requestListener: ackFirstListener({ app, signingSecret: settings.signingSecret ?? '', fallback: receiver.requestListener, log: (l) => log(l) }) } : {}),
     async attach(deps) {
+      log = deps.log;
       const requester = (teamId: string, channel: string, user: string): Requester => ({
         platform: 'slack',
         tenant: teamId,

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createResolver, indexCatalog, loadCatalog, type Catalog, type ServiceIndex } from '../checks/catalog/catalog.ts';
 import { checkControl } from '../checks/control.ts';
 import { createProber, type Prober, type Resolver } from '../checks/probe.ts';
+import { singleFlight } from '../checks/single-flight.ts';
 import { createStatusSource } from '../checks/statuspage/index.ts';
 import type { CrowdPort } from '../core/bot.ts';
 import type { CheckPolicy, CheckPorts } from '../core/check.ts';
@@ -32,8 +33,9 @@ export function createChecker(config: Config, overrides: { resolve?: Resolver; c
   const index = indexCatalog(catalog.services);
   const status = createStatusSource({ prober, ttlMs: config.statusTtlMs, now });
   const crowd = overrides.crowd;
+  const probeOnce = singleFlight(prober.probe, (req) => `${req.url}\n${req.expect ?? ''}\n${req.forbid ?? ''}`);
   const ports: CheckPorts = {
-    probe: async (req) => [await prober.probe(req)],
+    probe: async (req) => [await probeOnce(req)],
     sleep: (ms) => sleep(ms),
     control: () => checkControl(prober, config.controlUrls),
     status: async (target) => (target.statusPage ? status.read(target.statusPage) : undefined),

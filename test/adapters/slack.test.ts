@@ -6,7 +6,7 @@ import { toSlack, SLACK_LIMITS } from '../../adapters/slack/blocks.ts';
 import { startBotProcess, type RunningBot } from '../../src/app/bot-process.ts';
 import { loadConfig } from '../../src/app/config.ts';
 import { infoMessage } from '../../src/core/messages.ts';
-import { blockAction, sendToBot, slashCommand, startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
+import { blockAction, sendToBot, slackSignature, slashCommand, startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { scratchDir } from '../support/run-isdown.ts';
 
@@ -115,6 +115,20 @@ describe('the real Bolt against a fake Slack', () => {
     assert.deepEqual([unsigned.status, forged.status, replayed.status], [401, 401, 401]);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(slack.responses.length, before);
+  });
+
+  it('answers Slack\'s URL verification and SSL check, refuses an oversized body, and acks with an empty 200', async () => {
+    const challenge = JSON.stringify({ token: 'x', challenge: 'c-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' });
+    const ts = Math.floor(Date.now() / 1000);
+    const v = await fetch(events, { method: 'POST', headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': slackSignature(SECRET, ts, challenge) }, body: challenge });
+    assert.equal(v.status, 200);
+    assert.match(await v.text(), /c-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P/);
+    const ssl = await sendToBot(events, 'ssl_check=1&token=x', {});
+    assert.equal(ssl.status, 200);
+    const big = await sendToBot(events, command('x'.repeat(2 * 1024 * 1024)), { secret: SECRET });
+    assert.equal(big.status, 413);
+    const ack = await sendToBot(events, command('help'), { secret: SECRET });
+    assert.deepEqual([ack.status, ack.text], [200, '']);
   });
 
   it('tells the outage story as Slack messages: one root, edited, thread replies, broadcast recovery', async () => {

@@ -40,6 +40,8 @@ export interface BotProcess {
   output(): string;
   /** The /healthz document, once the bot has said where it listens. */
   health(): Promise<{ status: string; outbox: { pending: number; stuck: number } }>;
+  /** The HTTP port, once the bot has said where it listens. */
+  port(): Promise<number>;
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -58,14 +60,18 @@ export function startBot(env: Record<string, string>): BotProcess {
   });
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const port = async () => {
+    for (let i = 0; i < 400 && !/healthz/.test(err); i++) await new Promise((r) => setTimeout(r, 25));
+    const m = /http:\/\/127\.0\.0\.1:(\d+)\/healthz/.exec(err);
+    if (!m) throw new Error(`the bot did not report its health address\n${err}`);
+    return Number(m[1]);
+  };
   return {
     send: (line) => child.stdin.write(`${line}\n`),
     output: () => out,
+    port,
     async health() {
-      for (let i = 0; i < 200 && !/healthz/.test(err); i++) await new Promise((r) => setTimeout(r, 25));
-      const m = /http:\/\/127\.0\.0\.1:(\d+)\/healthz/.exec(err);
-      if (!m) throw new Error(`the bot did not report its health address\n${err}`);
-      const res = await fetch(`http://127.0.0.1:${m[1]}/healthz`);
+      const res = await fetch(`http://127.0.0.1:${await port()}/healthz`);
       return (await res.json()) as { status: string; outbox: { pending: number; stuck: number } };
     },
     waitFor(re, timeoutMs = 20_000) {

@@ -1,0 +1,85 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import bolt from '@slack/bolt';
+
+const { HTTPModuleFunctions: httpFunc } = bolt;
+
+type App = InstanceType<typeof bolt.App>;
+
+/** Slack's payloads (a button click carries its whole message) fit well inside this. */
+export const SLACK_BODY_LIMIT = 1024 * 1024;
+
+export interface AckFirstOptions {
+  readonly app: App;
+  readonly signingSecret: string;
+  /** Everything that is not an event delivery (OAuth install and redirect, unknown paths). */
+  readonly fallback: RequestListener;
+  readonly path?: string;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Slack's endpoint, acknowledged before any work: the signature is checked (Bolt's own
+ * verification, 5-minute timestamp window), 200 goes out, and only then does Bolt run its
+ * middleware and our listeners. Bolt's HTTPReceiver acks from inside the listener, after
+ * authorisation and middleware; under a burst of commands those queue behind each other and
+ * the last ack leaves hundreds of milliseconds late. Slack allows 3 seconds, and a retried
+ * command is a doubled command, so the ack goes first.
+ *
+ * Our listeners never answer through the ack body (answers go to response_url), so the ack
+ * passed on to Bolt is a no-op. A listener that needs an ack body (view submissions, option
+ * loads) would need Bolt's own receiver path.
+ */
+export function ackFirstListener(o: AckFirstOptions): RequestListener {
+  const path = o.path ?? '/slack/events';
+  // Work waits in a queue and is started one event per turn of the event loop, so requests
+  // that arrive meanwhile are read and acknowledged between them instead of after all of them.
+  const queue: Parameters<App['processEvent']>[0][] = [];
+  let draining = false;
+  const drain = () => {
+    const event = queue.shift();
+    if (!event) {
+      draining = false;
+      return;
+    }
+    void o.app.processEvent(event).catch((err: unknown) => o.log(`isdown: slack: ${err instanceof Error ? err.message : String(err)}`));
+    setImmediate(drain);
+  };
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const url = (req.url ?? '').split('?')[0];
+    if (req.method !== 'POST' || url !== path) return o.fallback(req, res);
+    void (async () => {
+      let buffered;
+      try {
+        buffered = await httpFunc.parseAndVerifyHTTPRequest({ enabled: true, signingSecret: o.signingSecret, bodyLimit: SLACK_BODY_LIMIT }, req);
+      } catch (err) {
+        if (httpFunc.isRawBodyError(err) && (err.type === 'entity.too.large' || err.statusCode === 413)) return httpFunc.buildNoBodyResponse(res, 413);
+        o.log(`isdown: refused a Slack request: ${(err as Error).message}`);
+        return httpFunc.buildNoBodyResponse(res, 401);
+      }
+      let body: Record<string, unknown>;
+      try {
+        body = httpFunc.parseHTTPRequestBody(buffered) as Record<string, unknown>;
+      } catch {
+        return httpFunc.buildNoBodyResponse(res, 400);
+      }
+      if (body.ssl_check === '1') return httpFunc.buildSSLCheckResponse(res);
+      if (body.type === 'url_verification') return httpFunc.buildUrlVerificationResponse(res, body);
+      httpFunc.buildNoBodyResponse(res, 200);
+      const event = {
+        body,
+        ack: async () => {},
+        retryNum: httpFunc.extractRetryNumFromHTTPRequest(req),
+        retryReason: httpFunc.extractRetryReasonFromHTTPRequest(req),
+        customProperties: {},
+      };
+      queue.push(event);
+      if (!draining) {
+        draining = true;
+        setImmediate(drain);
+      }
+    })().catch((err: unknown) => {
+      o.log(`isdown: slack request failed: ${String(err)}`);
+      if (!res.headersSent) httpFunc.buildNoBodyResponse(res, 500);
+    });
+  };
+}
