@@ -39,7 +39,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     for (const c of closers.reverse()) await c().catch((err: unknown) => warn(`isdown: while stopping: ${String(err)}`));
   };
   try {
-    const reports = await createReportRepository(store.kv);
+    const reports = await createReportRepository(store.kv, store.lock);
     const checker = createChecker(config, { crowd: reports, now });
     closers.push(() => checker.close());
     for (const p of checker.catalog.problems) warn(`isdown: catalog ${p.file}:${p.line}: ${p.message}`);
@@ -50,9 +50,9 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     const chatAdapters = typeof opts.adapters === 'function' ? opts.adapters(store) : (opts.adapters ?? []);
     if (chatAdapters.length) {
       const adapters = new Map(chatAdapters.map((a) => [a.platform, a]));
-      const repo = createMonitorRepository(store.kv, { retentionMs: config.retentionMs, now });
+      const repo = createMonitorRepository(store.kv, { retentionMs: config.retentionMs, now, lock: store.lock });
       notifier = createNotifier({
-        outbox: createOutboxRepository(store.kv),
+        outbox: createOutboxRepository(store.kv, store.lock),
         adapters,
         now,
         refTtlMs: config.retentionMs,

@@ -2,7 +2,7 @@ import type { Keyv } from 'keyv';
 import type { Incident } from '../core/incident.ts';
 import type { MonitorState } from '../core/monitor.ts';
 import { channelId, sameChannel, type ChannelRef, type MonitorRecord, type MonitorSpec, type Watch } from '../core/watch.ts';
-import { KeyedMutex } from './mutex.ts';
+import { localLocks, type Locks } from './locks.ts';
 
 /**
  * Monitors with their watching channels, their state and their incidents. Only changes are
@@ -32,9 +32,9 @@ const MAX_INCIDENTS_PER_MONITOR = 200;
 const BUCKETS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const bucketOf = (key: string) => `monitors:${key.slice(0, 2)}`;
 
-export function createMonitorRepository(kv: Keyv, opts: { retentionMs: number; now?: () => number }): MonitorRepository {
+export function createMonitorRepository(kv: Keyv, opts: { retentionMs: number; now?: () => number; lock?: Locks }): MonitorRepository {
   const now = opts.now ?? Date.now;
-  const mutex = new KeyedMutex();
+  const mutex = opts.lock ?? localLocks();
   const listOf = async (k: string) => (await kv.get<string[]>(k)) ?? [];
   const addTo = (k: string, item: string) =>
     mutex.run(k, async () => {

@@ -2,7 +2,7 @@ import type { Keyv } from 'keyv';
 import type { Message } from '../core/messages.ts';
 import type { PlatformRef } from '../core/notify.ts';
 import { channelId, type ChannelRef } from '../core/watch.ts';
-import { KeyedMutex } from './mutex.ts';
+import { localLocks, type Locks } from './locks.ts';
 
 /**
  * Alerts waiting to be delivered. An entry is written before anything is sent and removed only
@@ -42,8 +42,7 @@ export interface OutboxRepository {
 /** How long a delivered id is remembered: far longer than any restart takes. */
 const SENT_MEMORY_MS = 7 * 86_400_000;
 
-export function createOutboxRepository(kv: Keyv): OutboxRepository {
-  const mutex = new KeyedMutex();
+export function createOutboxRepository(kv: Keyv, mutex: Locks = localLocks()): OutboxRepository {
   const index = async () => (await kv.get<string[]>('outbox')) ?? [];
   return {
     enqueue(entries) {

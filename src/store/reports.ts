@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Keyv } from 'keyv';
 import { addReport, CROWD, summarise, type CrowdReport } from '../core/crowd.ts';
 import type { CrowdSummary } from '../core/types.ts';
-import { KeyedMutex } from './mutex.ts';
+import { localLocks, type Locks } from './locks.ts';
 
 export interface ReportRepository {
   add(serviceId: string, tenant: string, user: string, at: number): Promise<{ accepted: true } | { accepted: false; retryInMs: number }>;
@@ -13,14 +13,15 @@ export interface ReportRepository {
  * Crowd reports, one list per service. User ids are stored as a keyed hash: the key is made
  * once per store and never leaves it, so a leaked database does not name anyone.
  */
-export async function createReportRepository(kv: Keyv): Promise<ReportRepository> {
-  let secret = await kv.get<string>('meta:user-hash-key');
-  if (!secret) {
-    secret = randomBytes(32).toString('hex');
-    await kv.set('meta:user-hash-key', secret);
-  }
-  const key = secret;
-  const mutex = new KeyedMutex();
+export async function createReportRepository(kv: Keyv, mutex: Locks = localLocks()): Promise<ReportRepository> {
+  // Made once per store; under the lock, so processes starting together agree on one key.
+  const key = await mutex.run('meta:user-hash-key', async () => {
+    const existing = await kv.get<string>('meta:user-hash-key');
+    if (existing) return existing;
+    const made = randomBytes(32).toString('hex');
+    await kv.set('meta:user-hash-key', made);
+    return made;
+  });
   const hash = (tenant: string, user: string) => createHmac('sha256', key).update(`${tenant}\u0000${user}`).digest('hex').slice(0, 24);
   const read = async (serviceId: string) => (await kv.get<CrowdReport[]>(`reports:${serviceId}`)) ?? [];
 

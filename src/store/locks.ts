@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KeyedMutex } from './mutex.ts';
+
+/**
+ * Serialises read-modify-write on one key. In one process (the embedded store) a promise
+ * chain is enough; with Redis or Postgres several processes share the data, so the lock is
+ * a lease in the shared store itself, taken atomically (Redis SET NX PX, Postgres INSERT …
+ * ON CONFLICT) and released only by its holder. A holder that dies loses the lease when it
+ * expires, so nothing stays locked for longer than the lease.
+ */
+export interface Locks {
+  run<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** A lease store: one atomic "take if free or expired", and holder-only release and renewal. */
+export interface LeaseBackend {
+  tryAcquire(key: string, token: string, ttlMs: number): Promise<boolean>;
+  renew(key: string, token: string, ttlMs: number): Promise<boolean>;
+  release(key: string, token: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class LockTimeoutError extends Error {
+  constructor(key: string, waitedMs: number) {
+    super(`could not lock "${key}" within ${waitedMs} ms; another isdown process holds it (is the store reachable and are clocks sane?)`);
+  }
+}
+
+const LEASE_MS = 15_000;
+
+export function leaseLocks(backend: LeaseBackend, opts: { waitMs?: number; leaseMs?: number } = {}): Locks {
+  // Within one process, callers queue on a promise chain first, so only one of them polls the store.
+  const local = new KeyedMutex();
+  const waitMs = opts.waitMs ?? 20_000;
+  const leaseMs = opts.leaseMs ?? LEASE_MS;
+  return {
+    run(key, fn) {
+      return local.run(key, async () => {
+        const token = randomUUID();
+        const started = Date.now();
+        let pause = 2;
+        while (!(await backend.tryAcquire(key, token, leaseMs))) {
+          if (Date.now() - started > waitMs) throw new LockTimeoutError(key, waitMs);
+          await sleep(pause + Math.random() * pause);
+          pause = Math.min(pause * 2, 50);
+        }
+        try {
+          return await fn();
+        } finally {
+          await backend.release(key, token);
+        }
+      });
+    },
+  };
+}
+
+/** The embedded store's locks: one process, so a promise chain per key. */
+export function localLocks(): Locks {
+  return new KeyedMutex();
+}
+
+export { randomUUID as leaseToken };

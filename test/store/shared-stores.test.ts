@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { keyvInstallationStore } from '../../adapters/slack/slack.ts';
+import { adhocTarget } from '../../src/checks/adhoc.ts';
+import { makePolicy } from '../../src/checks/ssrf.ts';
+import { infoMessage } from '../../src/core/messages.ts';
+import { monitorKey, type ChannelRef } from '../../src/core/watch.ts';
+import { createMonitorRepository } from '../../src/store/monitors.ts';
+import { openStore, type StoreHandle } from '../../src/store/open.ts';
+import { createOutboxRepository, type OutboxEntry } from '../../src/store/outbox.ts';
+import { createReportRepository } from '../../src/store/reports.ts';
+import { DATABASE_URL, REDIS_URL, uniquePrefix } from '../support/services.ts';
+import { scratchDir } from '../support/run-isdown.ts';
+
+const target = (() => {
+  const r = adhocTarget('https://example.com/', makePolicy());
+  if (!r.ok) throw new Error(r.message);
+  return r.target;
+})();
+const spec = { key: monitorKey(target.id, {}), target };
+const channel = (n: number): ChannelRef => ({ platform: 'slack', tenant: 'T1', channel: `C${n}` });
+const watch = (n: number) => ({ channel: channel(n), everyMs: 60_000, createdBy: 'U1', createdAt: 0 });
+const entry = (id: string): OutboxEntry => ({ id, channel: channel(1), incidentId: 'i1', root: infoMessage(`root ${id}`), broadcast: false, createdAt: 0, attempts: 0, nextAt: 0, done: {} });
+
+const opened: StoreHandle[] = [];
+const tables: string[] = [];
+const redisPrefixes: string[] = [];
+async function open(url: string, prefix: string): Promise<StoreHandle> {
+  const s = await openStore(url, { prefix });
+  opened.push(s);
+  return s;
+}
+
+after(async () => {
+  for (const s of opened) await s.close();
+  if (tables.length) {
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    for (const t of tables) await client.query(`DROP TABLE IF EXISTS ${t}, ${t}_leases`);
+    await client.end();
+  }
+  if (redisPrefixes.length) {
+    const redis = new Redis(REDIS_URL);
+    for (const p of redisPrefixes) {
+      const keys = await redis.keys(`${p}*`);
+      if (keys.length) await redis.del(...keys);
+    }
+    await redis.quit();
+  }
+});
+
+const backends = [
+  { name: 'SQLite (embedded)', url: () => `sqlite://${scratchDir()}/s.sqlite`, shared: false },
+  { name: 'Redis', url: () => REDIS_URL, shared: true },
+  { name: 'PostgreSQL', url: () => DATABASE_URL, shared: true },
+];
+
+for (const b of backends) {
+  describe(`every repository on ${b.name}`, () => {
+    const fresh = async (label: string) => {
+      const prefix = uniquePrefix(label);
+      if (b.name === 'PostgreSQL') tables.push(prefix);
+      if (b.name === 'Redis') redisPrefixes.push(prefix);
+      const url = b.url();
+      return { prefix, url, store: await open(url, prefix) };
+    };
+
+    it('monitors: watch, list by channel, state, incidents, unwatch', async () => {
+      const { store } = await fresh('mon');
+      const repo = createMonitorRepository(store.kv, { retentionMs: 86_400_000, lock: store.lock });
+      await repo.watch(spec, watch(1));
+      await repo.watch(spec, watch(2));
+      assert.equal((await repo.all()).length, 1);
+      assert.equal((await repo.get(spec.key))!.watches.length, 2);
+      assert.deepEqual((await repo.forChannel(channel(2))).map((r) => r.key), [spec.key]);
+      await repo.saveIncident({ id: 'inc-1', monitorKey: spec.key, targetId: target.id, openedAt: 1, timeline: [] } as never);
+      assert.deepEqual((await repo.incidentsOf(spec.key)).map((i) => i.id), ['inc-1']);
+      await repo.unwatch(spec.key, channel(1));
+      await repo.unwatch(spec.key, channel(2));
+      assert.equal(await repo.get(spec.key), undefined);
+      assert.deepEqual(await repo.all(), []);
+    });
+
+    it('outbox: enqueue once, pending, delivered is remembered', async () => {
+      const { store } = await fresh('out');
+      const outbox = createOutboxRepository(store.kv, store.lock);
+      assert.equal((await outbox.enqueue([entry('a'), entry('b')])).length, 2);
+      assert.equal((await outbox.enqueue([entry('a')])).length, 0, 'already pending');
+      await outbox.delivered('a');
+      assert.deepEqual((await outbox.pending()).map((e) => e.id), ['b']);
+      assert.equal((await outbox.enqueue([entry('a')])).length, 0, 'already sent');
+    });
+
+    it('reports and the Slack installation store', async () => {
+      const { store } = await fresh('rep');
+      const reports = await createReportRepository(store.kv, store.lock);
+      assert.deepEqual(await reports.add('github', 'T1', 'U1', 1_000), { accepted: true });
+      assert.equal((await reports.add('github', 'T1', 'U1', 2_000)).accepted, false);
+      assert.equal((await reports.summary('github', 3_000)).reports, 1);
+      const installs = keyvInstallationStore(store.kv);
+      await installs.storeInstallation({ team: { id: 'T9' }, enterprise: undefined, user: { id: 'U', token: undefined, scopes: undefined }, bot: { token: 'xoxb-9', scopes: [], id: 'B', userId: 'UB' } } as never);
+      assert.equal(((await installs.fetchInstallation({ teamId: 'T9', enterpriseId: undefined, isEnterpriseInstall: false })) as { bot?: { token: string } }).bot?.token, 'xoxb-9');
+      await installs.deleteTeam('T9');
+      await assert.rejects(installs.fetchInstallation({ teamId: 'T9', enterpriseId: undefined, isEnterpriseInstall: false }), /no installation/);
+    });
+
+    if (!b.shared) return;
+
+    it('two processes sharing it: one report per user per window, however they race', async () => {
+      const { prefix, url, store: a } = await fresh('race');
+      const bStore = await open(url, prefix);
+      const ra = await createReportRepository(a.kv, a.lock);
+      const rb = await createReportRepository(bStore.kv, bStore.lock);
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? ra : rb).add('github', 'T1', 'U1', 10_000 + i)));
+      assert.equal(results.filter((r) => r.accepted).length, 1);
+      assert.equal((await ra.summary('github', 20_000)).reports, 1);
+    });
+
+    it('two processes sharing it: concurrent watches of one monitor all land; one outbox entry is enqueued once', async () => {
+      const { prefix, url, store: a } = await fresh('watch');
+      const bStore = await open(url, prefix);
+      const ma = createMonitorRepository(a.kv, { retentionMs: 86_400_000, lock: a.lock });
+      const mb = createMonitorRepository(bStore.kv, { retentionMs: 86_400_000, lock: bStore.lock });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? ma : mb).watch(spec, watch(i))));
+      assert.equal((await ma.get(spec.key))!.watches.length, 20);
+      assert.equal((await mb.all()).length, 1);
+      const oa = createOutboxRepository(a.kv, a.lock);
+      const ob = createOutboxRepository(bStore.kv, bStore.lock);
+      const fresh2 = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? oa : ob).enqueue([entry('same')])));
+      assert.equal(fresh2.flat().length, 1);
+      assert.equal((await ob.pending()).length, 1);
+    });
+
+    it('a lease held by a process that died expires; only its holder can release it', async () => {
+      const { store } = await fresh('lease');
+      const leases = store.leases!;
+      assert.equal(await leases.tryAcquire('k', 'dead', 300), true);
+      assert.equal(await leases.tryAcquire('k', 'alive', 300), false);
+      await leases.release('k', 'alive');
+      assert.equal(await leases.tryAcquire('k', 'alive', 300), false, 'a stranger cannot release it');
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(await leases.tryAcquire('k', 'alive', 300), true, 'expired');
+      assert.equal(await leases.renew('k', 'dead', 300), false);
+      assert.equal(await leases.renew('k', 'alive', 300), true);
+    });
+  });
+}
