@@ -52,7 +52,11 @@ export function ackFirstListener(o: AckFirstOptions): RequestListener {
       try {
         buffered = await httpFunc.parseAndVerifyHTTPRequest({ enabled: true, signingSecret: o.signingSecret, bodyLimit: SLACK_BODY_LIMIT }, req);
       } catch (err) {
-        if (httpFunc.isRawBodyError(err) && (err.type === 'entity.too.large' || err.statusCode === 413)) return httpFunc.buildNoBodyResponse(res, 413);
+        if (httpFunc.isRawBodyError(err) && (err.type === 'entity.too.large' || err.statusCode === 413)) {
+          // The rest of the body is still on its way: this connection cannot carry another request.
+          res.setHeader('connection', 'close');
+          return httpFunc.buildNoBodyResponse(res, 413);
+        }
         o.log(`isdown: refused a Slack request: ${(err as Error).message}`);
         return httpFunc.buildNoBodyResponse(res, 401);
       }

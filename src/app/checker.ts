@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createResolver, indexCatalog, loadCatalog, type Catalog, type ServiceIndex } from '../checks/catalog/catalog.ts';
 import { checkControl } from '../checks/control.ts';
 import { createProber, type Prober, type Resolver } from '../checks/probe.ts';
+import type { RemoteProbe } from '../checks/remote-probe.ts';
 import { singleFlight } from '../checks/single-flight.ts';
 import { createStatusSource } from '../checks/statuspage/index.ts';
 import type { CrowdPort } from '../core/bot.ts';
@@ -20,7 +21,7 @@ export interface Checker {
 }
 
 /** Wires the network side (probe, control, status pages, catalog) and crowd reports to the core's ports. */
-export function createChecker(config: Config, overrides: { resolve?: Resolver; crowd?: CrowdPort; now?: () => number } = {}): Checker {
+export function createChecker(config: Config, overrides: { resolve?: Resolver; crowd?: CrowdPort; now?: () => number; remote?: RemoteProbe } = {}): Checker {
   const now = overrides.now ?? Date.now;
   const prober = createProber({
     policy: config.policy,
@@ -34,8 +35,11 @@ export function createChecker(config: Config, overrides: { resolve?: Resolver; c
   const status = createStatusSource({ prober, ttlMs: config.statusTtlMs, now });
   const crowd = overrides.crowd;
   const probeOnce = singleFlight(prober.probe, (req) => `${req.url}\n${req.expect ?? ''}\n${req.forbid ?? ''}`);
+  const remote = overrides.remote;
   const ports: CheckPorts = {
-    probe: async (req) => [await probeOnce(req)],
+    // Distributed mode: every region's workers probe; here, this process's own network does.
+    probe: remote ? singleFlight(remote.probe, (req) => `${req.url}\n${req.expect ?? ''}\n${req.forbid ?? ''}`) : async (req) => [await probeOnce(req)],
+    ...(remote ? { regions: remote.regions } : {}),
     sleep: (ms) => sleep(ms),
     control: () => checkControl(prober, config.controlUrls),
     status: async (target) => (target.statusPage ? status.read(target.statusPage) : undefined),
@@ -52,6 +56,9 @@ export function createChecker(config: Config, overrides: { resolve?: Resolver; c
     catalog,
     index,
     resolve: createResolver(index, config.policy),
-    close: () => prober.close(),
+    close: async () => {
+      await remote?.close();
+      await prober.close();
+    },
   };
 }

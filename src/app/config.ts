@@ -17,17 +17,23 @@ export class ConfigError extends Error {
   }
 }
 
+const REGION = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Config {
   readonly port: number;
   readonly storeUrl: string;
   readonly redisUrl?: string;
+  /** Names this deployment's keys in a shared Redis or Postgres (keyv namespace, table, queue prefix). */
+  readonly keyPrefix: string;
   readonly mode: 'single' | 'distributed';
   readonly policy: AddressPolicy;
   readonly controlUrls: readonly string[];
   readonly catalogFile?: string;
   readonly region: string;
+  /** Distributed mode: the regions every check is probed from, each served by `isdown probe --region`. */
+  readonly regions: readonly string[];
   readonly limits: ProbeLimits;
   readonly slowMs: number;
   readonly confirmAttempts: number;
@@ -164,8 +170,19 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('ISDOWN_MODE', 'distributed mode needs Redis: set REDIS_URL or a redis:// STORE_URL');
   }
 
+  const keyPrefix = str(env, 'ISDOWN_KEY_PREFIX') ?? 'isdown';
+  if (!/^[a-z][a-z0-9_]{0,31}$/.test(keyPrefix)) throw new ConfigError('ISDOWN_KEY_PREFIX', `expects a short lowercase name (letters, digits, _), got "${keyPrefix}"`);
+
   const region = str(env, 'ISDOWN_REGION') ?? 'local';
-  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(region)) throw new ConfigError('ISDOWN_REGION', `expects a short lowercase name like us-west, got "${region}"`);
+  if (!REGION.test(region)) throw new ConfigError('ISDOWN_REGION', `expects a short lowercase name like us-west, got "${region}"`);
+  const regions = (str(env, 'ISDOWN_REGIONS') ?? region).split(',').map((r) => r.trim()).filter(Boolean);
+  for (const r of regions) if (!REGION.test(r)) throw new ConfigError('ISDOWN_REGIONS', `expects comma-separated short lowercase names like us-west,eu-west; "${r}" is not one`);
+  if (new Set(regions).size !== regions.length || regions.length === 0 || regions.length > 16) {
+    throw new ConfigError('ISDOWN_REGIONS', 'expects 1 to 16 different region names');
+  }
+  if (mode === 'distributed' && storeUrl.startsWith('sqlite:')) {
+    throw new ConfigError('STORE_URL', 'distributed mode shares its state between processes: use a redis:// or postgres:// STORE_URL, not SQLite');
+  }
 
   const extraCaFile = str(env, 'NODE_EXTRA_CA_CERTS');
   if (extraCaFile && !existsSync(extraCaFile)) throw new ConfigError('NODE_EXTRA_CA_CERTS', `expects a PEM file, but ${extraCaFile} does not exist`);
@@ -209,11 +226,13 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, 'PORT', 3000, 0, 65535),
     storeUrl,
     ...(redisUrl ? { redisUrl } : {}),
+    keyPrefix,
     mode,
     policy: makePolicy({ allow, ports: ports(env) }),
     controlUrls,
     ...(catalogFile ? { catalogFile } : {}),
     region,
+    regions,
     limits,
     slowMs: duration(env, 'ISDOWN_SLOW_THRESHOLD', 3_000, 100, 120_000),
     confirmAttempts: int(env, 'ISDOWN_CONFIRM_CHECKS', 3, 1, 10),

@@ -15,7 +15,7 @@ export function healthReport(runtime: Runtime) {
   return {
     status: ok ? 'ok' : 'degraded',
     outbox,
-    scheduler: stats ? { monitors: stats.monitors, checks: stats.checks, running: stats.running, lagP99Ms: Math.round(p99) } : null,
+    scheduler: stats ? { monitors: stats.monitors, checks: stats.checks, running: stats.running, lagP99Ms: Math.round(p99), ...(runtime.role ? { role: runtime.role() } : {}) } : null,
   };
 }
 

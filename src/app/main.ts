@@ -1,14 +1,16 @@
 import { runConsole } from '../../adapters/console/console.ts';
 import { startBotProcess, StartError, type RunningBot } from './bot-process.ts';
 import { CHECK_USAGE, EXIT, runCheckCommand } from './cli.ts';
+import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.ts';
+import { startWorker } from './worker.ts';
 
 const USAGE = `usage: isdown [command]
 
   (no command)                 run the bot: Slack/Discord with tokens, else a console prompt
   check <service|url> [...]    check once and exit (see: isdown check --help)
-  worker                       a check worker (distributed mode)
-  probe --region NAME          a regional probe worker (distributed mode)
+  worker                       a check worker for this machine's region (ISDOWN_REGION; distributed mode)
+  probe --region NAME          a probe worker for region NAME (distributed mode)
   help                         this text`;
 
 async function startBot(config: Config): Promise<number> {
@@ -38,6 +40,36 @@ async function startBot(config: Config): Promise<number> {
   return 0;
 }
 
+async function runWorker(config: Config, command: 'worker' | 'probe', args: readonly string[]): Promise<number> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  let region = config.region;
+  try {
+    const { values } = parseArgs({ args: [...args], options: { region: { type: 'string' } } });
+    if (command === 'probe') {
+      if (!values.region) throw new Error('--region NAME is required, like: isdown probe --region us-west');
+      if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(values.region)) throw new Error(`--region expects a short lowercase name like us-west, got "${values.region}"`);
+      region = values.region;
+    } else if (values.region) {
+      throw new Error('a worker runs for ISDOWN_REGION; for another region use: isdown probe --region NAME');
+    }
+  } catch (err) {
+    log(`isdown ${command}: ${(err as Error).message}`);
+    return EXIT.usage;
+  }
+  if (!config.redisUrl) {
+    log(`isdown ${command}: needs Redis: set REDIS_URL (or a redis:// STORE_URL)`);
+    return EXIT.config;
+  }
+  const worker = await startWorker(config, { region, log });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  // Drain: jobs in hand finish; jobs not started stay in the queue for the other workers.
+  await worker.close();
+  return 0;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   loadDotEnv();
   const [command, ...rest] = argv;
@@ -63,8 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return runCheckCommand(config, rest, process.stdout, process.stderr);
     case 'worker':
     case 'probe':
-      process.stderr.write(`isdown ${command}: distributed mode is not built yet; run "npm start" for the single-process bot.\n`);
-      return EXIT.config;
+      return runWorker(config, command, rest);
     default:
       process.stderr.write(`isdown: unknown command "${command}"\n${USAGE}\n\n${CHECK_USAGE}\n`);
       return EXIT.usage;

@@ -10,6 +10,8 @@ import { createReportRepository } from '../store/reports.ts';
 import { createChecker, type Checker } from './checker.ts';
 import type { Config } from './config.ts';
 import { createNotifier, type Notifier } from './notifier.ts';
+import { electLeader, type Leadership } from './leader.ts';
+import { announcing, createMonitorSync } from './monitor-sync.ts';
 import { createWatcher, type Watcher } from './watcher.ts';
 
 /** Everything one isdown process runs on, built from the configuration, closed in reverse. */
@@ -20,6 +22,8 @@ export interface Runtime {
   readonly bot: Bot;
   readonly watcher?: Watcher;
   readonly notifier?: Notifier;
+  /** Distributed mode: whether this process holds the scheduler lease right now. */
+  readonly role?: () => 'scheduler' | 'standby';
   close(): Promise<void>;
 }
 
@@ -28,29 +32,48 @@ export interface RuntimeOptions {
   readonly warn?: (line: string) => void;
   /** Chat adapters for alerts (made once the store is open); with none, the runtime answers checks but does not watch. */
   readonly adapters?: readonly ChatAdapter[] | ((store: StoreHandle) => ChatAdapter[]);
+  /** Distributed mode: the scheduler lease was lost. By default the process exits (75) to restart as a standby. */
+  readonly onLostLeadership?: (reason: string) => void;
 }
+
+/** The scheduler lease: a dead scheduler is replaced within this, well inside a check interval. */
+const LEADER_TTL_MS = 10_000;
+const LEADER_RETRY_MS = 2_000;
 
 export async function startRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const now = opts.now ?? Date.now;
   const warn = opts.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const store = await openStore(config.storeUrl);
+  const store = await openStore(config.storeUrl, { prefix: config.keyPrefix });
   const closers: (() => Promise<void>)[] = [() => store.close()];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => warn(`isdown: while stopping: ${String(err)}`));
   };
   try {
     const reports = await createReportRepository(store.kv, store.lock);
-    const checker = createChecker(config, { crowd: reports, now });
+    // Distributed mode: probes go to the regions' workers through Redis.
+    const remote =
+      config.mode === 'distributed'
+        ? await (await import('../checks/remote-probe.ts')).createRemoteProbe({ redisUrl: config.redisUrl!, prefix: config.keyPrefix, regions: config.regions, waitMs: config.limits.totalTimeoutMs + 20_000 })
+        : undefined;
+    const checker = createChecker(config, { crowd: reports, now, ...(remote ? { remote } : {}) });
     closers.push(() => checker.close());
     for (const p of checker.catalog.problems) warn(`isdown: catalog ${p.file}:${p.line}: ${p.message}`);
     const clock = clockFormat(config.timeZone);
 
     let watcher: Watcher | undefined;
     let notifier: Notifier | undefined;
+    let leadership: Leadership | undefined;
     const chatAdapters = typeof opts.adapters === 'function' ? opts.adapters(store) : (opts.adapters ?? []);
     if (chatAdapters.length) {
       const adapters = new Map(chatAdapters.map((a) => [a.platform, a]));
-      const repo = createMonitorRepository(store.kv, { retentionMs: config.retentionMs, now, lock: store.lock });
+      const stored = createMonitorRepository(store.kv, { retentionMs: config.retentionMs, now, lock: store.lock });
+      let repo = stored;
+      if (config.mode === 'distributed') {
+        // Watches arrive at any process; the one running the scheduler hears of each change.
+        const sync = await createMonitorSync(config.redisUrl!, config.keyPrefix, (key) => void watcher?.refresh(key).catch((err: unknown) => warn(`isdown: re-reading monitor ${key}: ${String(err)}`)), warn);
+        closers.push(() => sync.close());
+        repo = announcing(stored, (key) => sync.publish(key));
+      }
       notifier = createNotifier({
         outbox: createOutboxRepository(store.kv, store.lock),
         adapters,
@@ -89,9 +112,30 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       });
       const n = notifier;
       const w = watcher;
+      if (config.mode === 'distributed') {
+        if (!store.leases) throw new Error('distributed mode needs a shared store (redis:// or postgres://)');
+        leadership = electLeader({
+          leases: store.leases,
+          key: 'scheduler',
+          ttlMs: LEADER_TTL_MS,
+          everyMs: LEADER_RETRY_MS,
+          onElected: () => w.start(),
+          onLost:
+            opts.onLostLeadership ??
+            ((reason) => {
+              // Another process may be scheduling already: stop at once rather than alert twice.
+              warn(`isdown: lost the scheduler lease (${reason}); exiting so the supervisor restarts this process as a standby`);
+              process.exit(75);
+            }),
+          log: warn,
+        });
+        const l = leadership;
+        // Closed last: rounds in flight finish and alerts are handed over before the lease is given back.
+        closers.push(() => l.stop());
+      }
       closers.push(() => n.stop());
       closers.push(() => w.stop());
-      await watcher.start();
+      if (!leadership) await watcher.start();
     }
     const bot = createBot({
       resolve: checker.resolve,
@@ -104,7 +148,17 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       minIntervalMs: config.minIntervalMs,
       restrictChanges: config.restrictChanges,
     });
-    return { config, store, checker, bot, ...(watcher ? { watcher } : {}), ...(notifier ? { notifier } : {}), close };
+    const l = leadership;
+    return {
+      config,
+      store,
+      checker,
+      bot,
+      ...(watcher ? { watcher } : {}),
+      ...(notifier ? { notifier } : {}),
+      ...(l ? { role: () => (l.leading ? 'scheduler' : 'standby') } : {}),
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

@@ -69,6 +69,8 @@ export interface Watcher extends WatchPort {
   removeTenant(platform: string, tenant: string): Promise<number>;
   /** Runs one round for a monitor now (the Re-check button; tests). */
   checkNow(key: string): Promise<void>;
+  /** Re-reads one monitor another process changed (distributed mode). */
+  refresh(key: string): Promise<void>;
 }
 
 const LAG_RESERVOIR = 50_000;
@@ -123,6 +125,9 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   let skippedOverlaps = 0;
   let task: ScheduledTask | undefined;
   let stopped = false;
+  // Until start(), this process only records watches: in distributed mode a standby keeps its
+  // hands off the schedule, which belongs to the elected process.
+  let started = false;
   const roundPolicy: CheckPolicy = { ...opts.policy, confirmAttempts: 1 };
 
   function place(record: MonitorRecord, state?: MonitorState): void {
@@ -158,7 +163,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   }
 
   function tick(): void {
-    if (stopped) return;
+    if (stopped || !started) return;
     const horizon = now() + 1_000;
     for (const m of monitors.values()) {
       const due = Math.min(m.nextDue, m.extraDue ?? Infinity);
@@ -255,9 +260,14 @@ export function createWatcher(opts: WatcherOptions): Watcher {
 
   return {
     async start() {
+      // Everything from the store, nothing from memory: another process may have run these monitors.
+      for (const m of monitors.values()) if (m.timer) clearTimeout(m.timer);
+      monitors.clear();
       const records = await opts.repo.all();
       const states = await Promise.all(records.map((r) => opts.repo.getState(r.key)));
       records.forEach((r, i) => place(r, states[i]));
+      started = true;
+      stopped = false;
       await opts.notifier.resume();
       if (opts.autoStart !== false) {
         task = cron.schedule('* * * * * *', tick, { name: 'isdown-scheduler', noOverlap: true });
@@ -266,11 +276,26 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     },
     async stop() {
       stopped = true;
+      started = false;
       await task?.stop();
       for (const m of monitors.values()) if (m.timer) clearTimeout(m.timer);
       await Promise.allSettled([...inFlight]);
     },
     tick,
+    async refresh(key) {
+      const record = await opts.repo.get(key);
+      const known = monitors.get(key);
+      if (!record) {
+        if (known) place({ ...known.record, watches: [] });
+        return;
+      }
+      place(record);
+      if (!known && started) {
+        const m = monitors.get(key);
+        if (m) m.extraDue = now();
+        tick();
+      }
+    },
     stats: () => ({ checks, skippedOverlaps, lagMs: [...lag.slice(lagNext), ...lag.slice(0, lagNext)], running: inFlight.size, monitors: monitors.size }),
     async watch(req) {
       const spec: MonitorSpec = {

@@ -230,7 +230,8 @@ export function createProber(opts: ProberOptions): Prober {
   const limits: ProbeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const region = opts.region ?? 'local';
   const now = opts.now ?? Date.now;
-  const userAgent = opts.userAgent ?? 'isdown/0.1 (+https://github.com/isdown/isdown; uptime check)';
+  // The region is in the User-Agent so a site's operator can tell our vantage points apart.
+  const userAgent = opts.userAgent ?? `isdown/0.1 (region ${region}; +https://github.com/isdown/isdown; uptime check)`;
   const agent = new Agent({
     connect: makeConnector(opts, limits),
     headersTimeout: limits.headersTimeoutMs,

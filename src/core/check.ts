@@ -3,8 +3,10 @@ import type { ControlResult, CrowdSummary, ProbeRequest, ProbeResult, StatusOutc
 
 /** What a check needs from the outside world, injected so the core stays pure. */
 export interface CheckPorts {
-  /** Probes from every configured region; one result per region. */
+  /** Probes from every configured region; one result per region that answered. */
   probe(req: ProbeRequest): Promise<ProbeResult[]>;
+  /** The regions asked (distributed mode), so a silent one can be named rather than counted. */
+  readonly regions?: readonly string[];
   sleep(ms: number): Promise<void>;
   /** Checks our own network; undefined when no control targets are configured. */
   control(): Promise<ControlResult | undefined>;
@@ -74,9 +76,11 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
   const control = allDown && networkLevel ? await ports.control() : undefined;
 
   const [status, crowd] = await Promise.all([statusP, crowdP]);
+  const silentRegions = (ports.regions ?? []).filter((r) => !lastByRegion.has(r));
   const verdict = decideVerdict({
     name: target.name,
     probes,
+    ...(silentRegions.length ? { silentRegions } : {}),
     ...(control ? { control } : {}),
     ...(status ? { status } : {}),
     ...(crowd ? { crowd } : {}),

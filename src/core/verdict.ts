@@ -31,6 +31,8 @@ export interface VerdictInput {
   readonly component?: string;
   readonly crowd?: CrowdSummary;
   readonly thresholds?: VerdictThresholds;
+  /** Regions asked that did not answer this round: left out, not counted as down. */
+  readonly silentRegions?: readonly string[];
 }
 
 /** How one region saw the target in this round. */
@@ -150,6 +152,11 @@ export function decideVerdict(input: VerdictInput): Verdict {
     const prefix = multi ? `From ${r.region}: ` : '';
     const tries = r.attempts > 1 ? ` (${r.failures} of ${r.attempts} checks failed)` : '';
     reasons.push(`${prefix}${describeProbe(r.last)}${r.state === 'flaky' ? tries : r.state === 'down' && r.attempts > 1 ? ` (${spacing(input.probes.filter((p) => p.region === r.region))})` : ''}`);
+  }
+
+  const silent = input.silentRegions ?? [];
+  if (silent.length) {
+    reasons.push(`No answer from ${listNames([...silent])} this round; ${silent.length === 1 ? 'it is' : 'they are'} left out of the verdict.`);
   }
 
   const status = input.status;

@@ -14,7 +14,9 @@ export type Behaviour =
   | { kind: 'trickle'; chunks: number; everyMs: number }
   | { kind: 'redirect'; to: string; status?: number }
   | { kind: 'big'; bytes: number }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Answers each probing region differently (the region is in isdown's User-Agent). */
+  | { kind: 'byRegion'; regions: Record<string, Behaviour>; otherwise: Behaviour };
 
 export interface FakeTarget {
   readonly url: string;
@@ -58,8 +60,15 @@ export async function startTarget(opts: { tls?: KeyPair; host?: string } = {}): 
   const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     hits.set(path, (hits.get(path) ?? 0) + 1);
-    const b = routes.get(path) ?? { kind: 'status', status: 404, body: 'no such route' };
+    let b = routes.get(path) ?? { kind: 'status', status: 404, body: 'no such route' };
+    if (b.kind === 'byRegion') {
+      const region = /\(region ([a-z0-9-]+);/.exec(req.headers['user-agent'] ?? '')?.[1] ?? '';
+      b = b.regions[region] ?? b.otherwise;
+    }
     switch (b.kind) {
+      case 'byRegion':
+        res.writeHead(500).end('nested byRegion');
+        return;
       case 'ok': {
         const send = () => res.writeHead(b.status ?? 200, { 'content-type': b.contentType ?? 'text/html' }).end(b.body ?? 'ok');
         const delay = b.delayMaxMs ? (b.delayMs ?? 0) + Math.random() * (b.delayMaxMs - (b.delayMs ?? 0)) : b.delayMs;

@@ -37,7 +37,10 @@ export interface BotProcess {
   send(line: string): void;
   /** Resolves with the output once it matches; rejects after the safety timeout. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** The same, on stderr (logs: where a worker says it is ready). */
+  waitForErr(re: RegExp, timeoutMs?: number): Promise<string>;
   output(): string;
+  errors(): string;
   /** The /healthz document, once the bot has said where it listens. */
   health(): Promise<{ status: string; outbox: { pending: number; stuck: number } }>;
   /** The HTTP port, once the bot has said where it listens. */
@@ -46,8 +49,8 @@ export interface BotProcess {
 }
 
 /** The bot as a long-running child process with its stdin kept open, like a person at a prompt. */
-export function startBot(env: Record<string, string>): BotProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+export function startBot(env: Record<string, string>, args: string[] = []): BotProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -58,7 +61,10 @@ export function startBot(env: Record<string, string>): BotProcess {
     out += d.toString();
     for (const l of listeners) l();
   });
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    for (const l of listeners) l();
+  });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const port = async () => {
     for (let i = 0; i < 400 && !/healthz/.test(err); i++) await new Promise((r) => setTimeout(r, 25));
@@ -69,31 +75,35 @@ export function startBot(env: Record<string, string>): BotProcess {
   return {
     send: (line) => child.stdin.write(`${line}\n`),
     output: () => out,
+    errors: () => err,
     port,
     async health() {
       const res = await fetch(`http://127.0.0.1:${await port()}/healthz`);
       return (await res.json()) as { status: string; outbox: { pending: number; stuck: number } };
     },
-    waitFor(re, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (re.test(out)) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            resolve(out);
-          }
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out waiting for ${re}\n--- stdout:\n${out}\n--- stderr:\n${err}`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    },
+    waitFor: (re, timeoutMs) => waitOn(() => out, re, timeoutMs),
+    waitForErr: (re, timeoutMs) => waitOn(() => err, re, timeoutMs),
     async kill(signal) {
       child.kill(signal);
       return exited;
     },
   };
+
+  function waitOn(text: () => string, re: RegExp, timeoutMs = 20_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (re.test(text())) {
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(text());
+        }
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`timed out waiting for ${re}\n--- stdout:\n${out}\n--- stderr:\n${err}`));
+      }, timeoutMs);
+      listeners.add(check);
+      check();
+    });
+  }
 }

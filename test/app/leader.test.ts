@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { electLeader } from '../../src/app/leader.ts';
+import type { LeaseBackend } from '../../src/store/locks.ts';
+
+/** Leases in memory with the store's semantics, and a switch to make the store unreachable. */
+function memoryLeases() {
+  const held = new Map<string, { token: string; until: number }>();
+  let down = false;
+  const backend: LeaseBackend & { down(v: boolean): void; steal(key: string): void } = {
+    async tryAcquire(key, token, ttl) {
+      if (down) throw new Error('connection refused');
+      const h = held.get(key);
+      if (h && h.until > Date.now()) return false;
+      held.set(key, { token, until: Date.now() + ttl });
+      return true;
+    },
+    async renew(key, token, ttl) {
+      if (down) throw new Error('connection refused');
+      const h = held.get(key);
+      if (!h || h.token !== token) return false;
+      h.until = Date.now() + ttl;
+      return true;
+    },
+    async release(key, token) {
+      if (held.get(key)?.token === token) held.delete(key);
+    },
+    async close() {},
+    down: (v) => (down = v),
+    steal: (key) => held.set(key, { token: 'thief', until: Date.now() + 60_000 }),
+  };
+  return backend;
+}
+
+const until = async (fn: () => boolean) => {
+  for (let i = 0; i < 200 && !fn(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(fn());
+};
+
+describe('scheduler election', () => {
+  it('elects one of several, hands over on a graceful stop, and says so when the lease is lost', async () => {
+    const leases = memoryLeases();
+    const elected: string[] = [];
+    const lost: string[] = [];
+    const make = (name: string) => electLeader({ leases, key: 'scheduler', ttlMs: 200, everyMs: 20, onElected: async () => void elected.push(name), onLost: (r) => lost.push(`${name}: ${r}`), log: () => {} });
+    const a = make('a');
+    await until(() => elected.length === 1);
+    const b = make('b');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(elected, ['a'], 'only one');
+    assert.equal(b.leading, false);
+    await a.stop();
+    await until(() => elected.length === 2);
+    assert.deepEqual(elected, ['a', 'b']);
+    leases.steal('scheduler');
+    await until(() => lost.length === 1);
+    assert.match(lost[0]!, /^b: another process holds the scheduler lease/);
+    await b.stop();
+  });
+
+  it('a leader that cannot reach the store steps down', async () => {
+    const leases = memoryLeases();
+    const lost: string[] = [];
+    const l = electLeader({ leases, key: 's', ttlMs: 200, everyMs: 20, onElected: async () => {}, onLost: (r) => lost.push(r), log: () => {} });
+    await until(() => l.leading);
+    leases.down(true);
+    await until(() => lost.length === 1);
+    assert.match(lost[0]!, /the store did not answer: connection refused/);
+    assert.equal(l.leading, false);
+    await l.stop();
+  });
+});
