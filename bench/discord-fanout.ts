@@ -12,6 +12,7 @@ import { adhocTarget } from '../src/checks/adhoc.ts';
 import { startFakeDiscord } from '../test/fakes/discord.ts';
 import { startTarget } from '../test/fakes/target.ts';
 import { scratchDir } from '../test/support/run-isdown.ts';
+import { LOCAL_TARGETS, FAST_ROUNDS } from '../test/support/settings.ts';
 
 const GUILDS = 50;
 const PER_GUILD = 20;
@@ -30,12 +31,8 @@ const config = loadConfig({
   DISCORD_API_URL: discord.apiUrl,
   STORE_URL: `sqlite://${scratchDir()}/bench.sqlite`,
   PORT: '0',
-  ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
-  ISDOWN_ALLOWED_PORTS: 'any',
-  ISDOWN_CONTROL_URLS: '',
-  ISDOWN_CONFIRM_CHECKS: '1',
-  ISDOWN_MIN_INTERVAL: '1s',
-  ISDOWN_RECHECK_DELAY: '200ms',
+  ...LOCAL_TARGETS,
+  ...FAST_ROUNDS,
 });
 const bot = await startBotProcess(config, { log: () => {}, stdout: new Writable({ write: (_c, _e, cb) => cb() }), interactive: false });
 

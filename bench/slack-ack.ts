@@ -10,6 +10,7 @@ import { sendToBot, slackSignature, slashCommand, startFakeSlack } from '../test
 import { burst as fire, burstFloor, type BurstRequest } from './http-burst.ts';
 import { startTarget } from '../test/fakes/target.ts';
 import { scratchDir, startBot } from '../test/support/run-isdown.ts';
+import { LOCAL_TARGETS, FAST_ROUNDS } from '../test/support/settings.ts';
 
 const SECRET = 'bench-secret';
 const pct = (xs: number[], p: number) => {
@@ -30,12 +31,8 @@ const bot = startBot({
   SLACK_SIGNING_SECRET: SECRET,
   SLACK_API_URL: slack.apiUrl,
   STORE_URL: `sqlite://${scratchDir()}/bench.sqlite`,
-  ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
-  ISDOWN_ALLOWED_PORTS: 'any',
-  ISDOWN_CONTROL_URLS: '',
-  ISDOWN_CONFIRM_CHECKS: '1',
-  ISDOWN_MIN_INTERVAL: '1s',
-  ISDOWN_RECHECK_DELAY: '200ms',
+  ...LOCAL_TARGETS,
+  ...FAST_ROUNDS,
   ISDOWN_HOST_CONCURRENCY: '256',
 });
 const events = `http://127.0.0.1:${await bot.port()}/slack/events`;

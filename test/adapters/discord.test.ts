@@ -9,6 +9,7 @@ import { infoMessage } from '../../src/core/messages.ts';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { scratchDir } from '../support/run-isdown.ts';
+import { LOCAL_TARGETS, FAST_ROUNDS } from '../support/settings.ts';
 
 const GUILD = '800000000000000001';
 const C1 = '810000000000000001';
@@ -86,12 +87,8 @@ describe('the real discord.js against a fake Discord', () => {
       DISCORD_API_URL: discord.apiUrl,
       STORE_URL: `sqlite://${scratchDir()}/s.sqlite`,
       PORT: '0',
-      ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
-      ISDOWN_ALLOWED_PORTS: 'any',
-      ISDOWN_CONTROL_URLS: '',
-      ISDOWN_CONFIRM_CHECKS: '1',
-      ISDOWN_MIN_INTERVAL: '1s',
-      ISDOWN_RECHECK_DELAY: '200ms',
+      ...LOCAL_TARGETS,
+      ...FAST_ROUNDS,
     });
     running = await startBotProcess(config, { log: (l) => logs.push(l), stdout: new Writable({ write: (_c, _e, cb) => cb() }), interactive: false });
   });
@@ -227,14 +224,12 @@ describe('Discord channels and guilds that go away', () => {
     const discord = await startFakeDiscord({ guilds: [{ id: GUILD2, channels: [C4, C5] }] });
     const site = await startTarget();
     const config = loadConfig({
-      ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
-      ISDOWN_ALLOWED_PORTS: 'any',
+      ...LOCAL_TARGETS,
       DISCORD_TOKEN: discord.token,
       DISCORD_APPLICATION_ID: discord.applicationId,
       DISCORD_API_URL: discord.apiUrl,
       STORE_URL: `sqlite://${scratchDir()}/s.sqlite`,
       PORT: '0',
-      ISDOWN_CONTROL_URLS: '',
     });
     const running = await startBotProcess(config, { log: () => undefined, stdout: new Writable({ write: (_c, _e, cb) => cb() }), interactive: false });
     try {

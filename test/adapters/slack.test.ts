@@ -9,6 +9,7 @@ import { infoMessage } from '../../src/core/messages.ts';
 import { blockAction, sendToBot, slackSignature, slashCommand, startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { scratchDir } from '../support/run-isdown.ts';
+import { LOCAL_TARGETS, FAST_ROUNDS } from '../support/settings.ts';
 
 const SECRET = 'test-signing-secret';
 const T1 = { teamId: 'T1', token: 'xoxb-t1-token', channels: ['C1', 'C2', 'C3'], admins: ['UADMIN'] };
@@ -66,12 +67,8 @@ describe('the real Bolt against a fake Slack', () => {
       SLACK_API_URL: slack.apiUrl,
       STORE_URL: `sqlite://${scratchDir()}/s.sqlite`,
       PORT: '0',
-      ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
-      ISDOWN_ALLOWED_PORTS: 'any',
-      ISDOWN_CONTROL_URLS: '',
-      ISDOWN_CONFIRM_CHECKS: '1',
-      ISDOWN_MIN_INTERVAL: '1s',
-      ISDOWN_RECHECK_DELAY: '200ms',
+      ...LOCAL_TARGETS,
+      ...FAST_ROUNDS,
       ISDOWN_RESTRICT_CHANGES: 'true',
     });
     running = await startBotProcess(config, { log: (l) => logs.push(l), stdout: sink(), interactive: false });
@@ -129,6 +126,10 @@ describe('the real Bolt against a fake Slack', () => {
     assert.equal(big.status, 413);
     const ack = await sendToBot(events, command('help'), { secret: SECRET });
     assert.deepEqual([ack.status, ack.text], [200, '']);
+    // Health and metrics share the server with Slack's endpoint.
+    const metrics = await fetch(`http://127.0.0.1:${running.port}/metrics`);
+    assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    assert.match(await metrics.text(), /^# TYPE isdown_checks_total counter\nisdown_checks_total \d+$/m);
   });
 
   it('tells the outage story as Slack messages: one root, edited, thread replies, broadcast recovery', async () => {
@@ -215,9 +216,7 @@ describe('many workspaces: OAuth install, isolation, uninstall', () => {
       SLACK_API_URL: slack.apiUrl,
       STORE_URL: `sqlite://${scratchDir()}/s.sqlite`,
       PORT: '0',
-      ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
-      ISDOWN_ALLOWED_PORTS: 'any',
-      ISDOWN_CONTROL_URLS: '',
+      ...LOCAL_TARGETS,
     });
     running = await startBotProcess(config, { log: () => {}, stdout: sink(), interactive: false });
     base = `http://127.0.0.1:${running.port}`;

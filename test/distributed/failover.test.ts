@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { runIsdown, startBot, type BotProcess } from '../support/run-isdown.ts';
 import { REDIS_URL, uniquePrefix } from '../support/services.ts';
+import { LOCAL_TARGETS, FAST_ROUNDS } from '../support/settings.ts';
 
 const count = (text: string, re: RegExp) => (text.match(new RegExp(re.source, 'g')) ?? []).length;
 
@@ -19,12 +20,8 @@ function envFor(prefix: string) {
     STORE_URL: REDIS_URL,
     ISDOWN_KEY_PREFIX: prefix,
     ISDOWN_MODE: 'distributed',
-    ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
-    ISDOWN_ALLOWED_PORTS: 'any',
-    ISDOWN_CONTROL_URLS: '',
-    ISDOWN_CONFIRM_CHECKS: '1',
-    ISDOWN_MIN_INTERVAL: '1s',
-    ISDOWN_RECHECK_DELAY: '200ms',
+    ...LOCAL_TARGETS,
+    ...FAST_ROUNDS,
   };
 }
 
@@ -53,6 +50,9 @@ describe('two bots and three workers as real processes on Redis', () => {
     await b.health();
     assert.doesNotMatch(b.errors(), /now runs the scheduler/, 'one scheduler at a time');
     assert.equal(((await b.health()) as unknown as { scheduler: { role: string } }).scheduler.role, 'standby');
+    const metrics = await (await fetch(`http://127.0.0.1:${await b.port()}/metrics`)).text();
+    assert.match(metrics, /^# TYPE isdown_scheduler_active gauge\nisdown_scheduler_active 0$/m);
+    assert.match(metrics, /^isdown_outbox_pending 0$/m);
 
     // The watch arrives at the standby; the scheduler hears of it and starts checking.
     b.send(`watch ${site.url}/story every 1s`);

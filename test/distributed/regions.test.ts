@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { runIsdown, startBot, type BotProcess } from '../support/run-isdown.ts';
 import { REDIS_URL, uniquePrefix } from '../support/services.ts';
+import { LOCAL_TARGETS } from '../support/settings.ts';
 
 /**
  * Regions as real processes: two `isdown probe --region` workers on the real Redis, and a
@@ -17,9 +18,7 @@ describe('probing from several regions through Redis', () => {
     STORE_URL: REDIS_URL,
     ISDOWN_KEY_PREFIX: prefix,
     ISDOWN_MODE: 'distributed',
-    ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
-    ISDOWN_ALLOWED_PORTS: 'any',
-    ISDOWN_CONTROL_URLS: '',
+    ...LOCAL_TARGETS,
     ISDOWN_CONFIRM_CHECKS: '1',
   });
 
