@@ -104,8 +104,13 @@ export function createNotifier(opts: NotifierOptions): Notifier {
           break;
         }
         try {
-          await deliver(head, (e) => (queue[0] = e));
-          await opts.outbox.delivered(head.id);
+          // Claimed for the delivery: two processes sharing the store (a scheduler and the one
+          // replacing it) never send the same alert, and each continues from the other's progress.
+          await opts.outbox.claim(head.id, async (current) => {
+            if (current === 'sent' || current === undefined) return;
+            await deliver({ ...head, done: { ...current.done, ...head.done } }, (e) => (queue[0] = e));
+            await opts.outbox.delivered(head.id);
+          });
           queue.shift();
           known.delete(head.id);
         } catch (err) {

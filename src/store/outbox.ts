@@ -35,6 +35,11 @@ export interface OutboxRepository {
   /** Removes an entry that can never be delivered. */
   remove(id: string): Promise<void>;
   pending(): Promise<OutboxEntry[]>;
+  /**
+   * Runs a delivery under a lock on the entry, shared by every process on this store, with the
+   * entry as stored now: 'sent' when another process delivered it, undefined when it is gone.
+   */
+  claim<T>(id: string, fn: (current: OutboxEntry | 'sent' | undefined) => Promise<T>): Promise<T>;
   getRef(incidentId: string, channel: ChannelRef): Promise<PlatformRef | undefined>;
   setRef(incidentId: string, channel: ChannelRef, ref: PlatformRef, ttlMs: number): Promise<void>;
 }
@@ -69,6 +74,12 @@ export function createOutboxRepository(kv: Keyv, mutex: Locks = localLocks()): O
         const ids = await index();
         await kv.set('outbox', ids.filter((x) => x !== id));
         await kv.delete(`outbox:${id}`);
+      });
+    },
+    claim(id, fn) {
+      return mutex.run(`deliver:${id}`, async () => {
+        if (await kv.has(`sent:${id}`)) return fn('sent');
+        return fn(await kv.get<OutboxEntry>(`outbox:${id}`));
       });
     },
     async pending() {

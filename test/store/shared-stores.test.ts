@@ -5,7 +5,9 @@ import { Redis } from 'ioredis';
 import { keyvInstallationStore } from '../../adapters/slack/slack.ts';
 import { adhocTarget } from '../../src/checks/adhoc.ts';
 import { makePolicy } from '../../src/checks/ssrf.ts';
+import { createNotifier } from '../../src/app/notifier.ts';
 import { infoMessage } from '../../src/core/messages.ts';
+import type { ChatAdapter } from '../../src/core/notify.ts';
 import { monitorKey, type ChannelRef } from '../../src/core/watch.ts';
 import { createMonitorRepository } from '../../src/store/monitors.ts';
 import { openStore, type StoreHandle } from '../../src/store/open.ts';
@@ -131,6 +133,29 @@ for (const b of backends) {
       const fresh2 = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? oa : ob).enqueue([entry('same')])));
       assert.equal(fresh2.flat().length, 1);
       assert.equal((await ob.pending()).length, 1);
+    });
+
+    it('two processes resuming one outbox deliver each alert once', async () => {
+      const { prefix, url, store: a } = await fresh('claim');
+      const bStore = await open(url, prefix);
+      const posted: string[] = [];
+      const platform: ChatAdapter = {
+        platform: 'slack',
+        async post(_to, m) {
+          await new Promise((r) => setTimeout(r, 20));
+          posted.push(m.title);
+          return { id: String(posted.length), channel: 'C1' };
+        },
+        update: async () => {},
+        reply: async () => ({ id: 'r', channel: 'C1' }),
+      };
+      const ids = Array.from({ length: 10 }, (_, i) => `e${i}`);
+      await createOutboxRepository(a.kv, a.lock).enqueue(ids.map((id) => ({ ...entry(id), incidentId: id })));
+      const notifiers = [a, bStore].map((s) => createNotifier({ outbox: createOutboxRepository(s.kv, s.lock), adapters: new Map([['slack', platform]]), refTtlMs: 60_000, log: () => {} }));
+      await Promise.all(notifiers.map((n) => n.resume()));
+      await Promise.all(notifiers.map((n) => n.idle()));
+      await Promise.all(notifiers.map((n) => n.stop()));
+      assert.deepEqual([...posted].sort(), ids.map((id) => `root ${id}`).sort());
     });
 
     it('a lease held by a process that died expires; only its holder can release it', async () => {
