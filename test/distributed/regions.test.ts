@@ -51,6 +51,13 @@ describe('probing from several regions through Redis', () => {
     assert.ok(out.verdict.reasons.some((l) => /^From us-west: .*200/.test(l)));
   });
 
+  it('the answer a person reads has one line per region', async () => {
+    const r = await runIsdown(['check', `${site.url}/split`], { ...env(), ISDOWN_REGIONS: 'us-west,eu-west' });
+    assert.match(r.stdout, /is down from eu-west, up from us-west/);
+    assert.match(r.stdout, /^.*From eu-west: 503 Service Unavailable.*$/m);
+    assert.match(r.stdout, /^.*From us-west: 200 OK.*$/m);
+  });
+
   it('a region with no worker is left out with a note, not counted as down', async () => {
     const r = await runIsdown(['check', `${site.url}/ok`, '--json'], { ...env(), ISDOWN_REGIONS: 'us-west,ap-south', ISDOWN_TOTAL_TIMEOUT: '1s' });
     const out = JSON.parse(r.stdout) as { verdict: { state: string; reasons: string[] } };
