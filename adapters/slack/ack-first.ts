@@ -7,6 +7,8 @@ type App = InstanceType<typeof bolt.App>;
 
 /** Slack's payloads (a button click carries its whole message) fit well inside this. */
 export const SLACK_BODY_LIMIT = 1024 * 1024;
+const QUIET_MS = 5;
+const MAX_WAIT_MS = 250;
 
 export interface AckFirstOptions {
   readonly app: App;
@@ -31,17 +33,26 @@ export interface AckFirstOptions {
  */
 export function ackFirstListener(o: AckFirstOptions): RequestListener {
   const path = o.path ?? '/slack/events';
-  // Work waits in a queue and is started one event per turn of the event loop, so requests
-  // that arrive meanwhile are read and acknowledged between them instead of after all of them.
-  const queue: Parameters<App['processEvent']>[0][] = [];
+  // Work waits in a queue. While requests keep arriving it waits (up to QUIET_MS after the last
+  // one, never more than MAX_WAIT_MS in all), so a burst is acknowledged before it is worked on;
+  // then it starts one event per turn of the event loop, so later arrivals are still read and
+  // acknowledged in between.
+  const queue: { event: Parameters<App['processEvent']>[0]; at: number }[] = [];
   let draining = false;
+  let lastArrival = 0;
   const drain = () => {
-    const event = queue.shift();
-    if (!event) {
+    const head = queue[0];
+    if (!head) {
       draining = false;
       return;
     }
-    void o.app.processEvent(event).catch((err: unknown) => o.log(`isdown: slack: ${err instanceof Error ? err.message : String(err)}`));
+    const t = performance.now();
+    if (t - lastArrival < QUIET_MS && t - head.at < MAX_WAIT_MS) {
+      setTimeout(drain, QUIET_MS);
+      return;
+    }
+    queue.shift();
+    void o.app.processEvent(head.event).catch((err: unknown) => o.log(`isdown: slack: ${err instanceof Error ? err.message : String(err)}`));
     setImmediate(drain);
   };
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -76,7 +87,8 @@ export function ackFirstListener(o: AckFirstOptions): RequestListener {
         retryReason: httpFunc.extractRetryReasonFromHTTPRequest(req),
         customProperties: {},
       };
-      queue.push(event);
+      lastArrival = performance.now();
+      queue.push({ event, at: lastArrival });
       if (!draining) {
         draining = true;
         setImmediate(drain);

@@ -70,6 +70,16 @@ describe('Discord embeds', () => {
     const total = e.title.length + (e.description ?? '').length + (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
     assert.ok(total <= EMBED_LIMITS.total, String(total));
   });
+
+  it('shows times as Discord timestamps, which each reader sees in their own time zone', () => {
+    const at = Date.UTC(2026, 10, 25, 11, 23, 0);
+    const e = toDiscord({ ...infoMessage('github is down'), tone: 'down', at }).embeds[0]!;
+    assert.match(e.description ?? '', new RegExp(`Checked <t:${at / 1_000}:R>`));
+    assert.equal(e.timestamp, '2026-11-25T11:23:00.000Z');
+    for (const [tone, color] of [['up', 0x2ecc71], ['degraded', 0xf1c40f], ['partial', 0xe67e22], ['maintenance', 0x3498db], ['unknown', 0x95a5a6]] as const) {
+      assert.equal(toDiscord({ ...infoMessage('x'), tone }).embeds[0]!.color, color, tone);
+    }
+  });
 });
 
 describe('the real discord.js against a fake Discord', () => {
