@@ -119,7 +119,8 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
           key: 'scheduler',
           ttlMs: LEADER_TTL_MS,
           everyMs: LEADER_RETRY_MS,
-          onElected: () => w.start(),
+          // The old scheduler may have died up to a lease ago: its missed rounds run now.
+          onElected: () => w.start({ catchUpMs: LEADER_TTL_MS + LEADER_RETRY_MS }),
           onLost:
             opts.onLostLeadership ??
             ((reason) => {

@@ -51,7 +51,12 @@ export interface SchedulerStats {
 }
 
 export interface Watcher extends WatchPort {
-  start(): Promise<void>;
+  /**
+   * Loads every monitor from the store and starts scheduling. `catchUpMs`: a scheduler taking
+   * over from one that died runs at once every monitor whose slot fell in that gap, so no round
+   * is lost to the hand-over.
+   */
+  start(opts?: { catchUpMs?: number }): Promise<void>;
   stop(): Promise<void>;
   /** Plans the checks due within the next second (node-cron calls it every second). */
   tick(): void;
@@ -75,12 +80,12 @@ export interface Watcher extends WatchPort {
 
 const LAG_RESERVOIR = 50_000;
 
-function stableOffset(key: string, interval: number): number {
+export function stableOffset(key: string, interval: number): number {
   const h = createHash('sha1').update(key).digest().readUInt32BE(0);
   return h % interval;
 }
 
-function nextAligned(after: number, interval: number, offset: number): number {
+export function nextAligned(after: number, interval: number, offset: number): number {
   const k = Math.floor((after - offset) / interval) + 1;
   return k * interval + offset;
 }
@@ -259,13 +264,18 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   }
 
   return {
-    async start() {
+    async start(startOpts) {
       // Everything from the store, nothing from memory: another process may have run these monitors.
       for (const m of monitors.values()) if (m.timer) clearTimeout(m.timer);
       monitors.clear();
       const records = await opts.repo.all();
       const states = await Promise.all(records.map((r) => opts.repo.getState(r.key)));
       records.forEach((r, i) => place(r, states[i]));
+      const catchUp = startOpts?.catchUpMs ?? 0;
+      if (catchUp > 0) {
+        const t = now();
+        for (const m of monitors.values()) if (t - (m.nextDue - m.interval) <= catchUp) m.extraDue = t;
+      }
       started = true;
       stopped = false;
       await opts.notifier.resume();
