@@ -30,8 +30,16 @@ export async function startBotProcess(config: Config, io: { log: (line: string) 
   const interactive = !slackOn && !discordOn && io.interactive;
   let slack: SlackIntegration | undefined;
   const discord = discordOn ? createDiscord({ token: config.discord.token!, ...(config.discord.apiUrl ? { apiUrl: config.discord.apiUrl } : {}) }) : undefined;
+  // Distributed mode: Discord delivers every interaction to every connected gateway session, so
+  // only the elected scheduler connects; the others still post alerts over REST if they must.
+  let elected = false;
+  let onElected: (() => void) | undefined;
   const runtime = await startRuntime(config, {
     warn: io.log,
+    onElected: async () => {
+      elected = true;
+      onElected?.();
+    },
     adapters: (store) => {
       if (!slackOn && !discord) return [consoleAlerts(io.stdout, { color: interactive })];
       if (slackOn) slack = createSlack(config.slack, store.kv);
@@ -44,13 +52,20 @@ export async function startBotProcess(config: Config, io: { log: (line: string) 
       await slack.attach({ bot: runtime.bot, log: io.log, onUninstall: async (team) => void (await watcher.removeTenant('slack', team)) });
     }
     if (discord) {
-      await discord.start({
-        bot: runtime.bot,
-        index: runtime.checker.index,
-        log: io.log,
-        onGuildGone: async (guild) => void (await watcher.removeTenant('discord', guild)),
-        onChannelDeleted: async (guild, channel) => void (await watcher.removeChannel({ platform: 'discord', tenant: guild, channel })),
-      });
+      const d = discord;
+      const connect = () =>
+        d.start({
+          bot: runtime.bot,
+          index: runtime.checker.index,
+          log: io.log,
+          onGuildGone: async (guild) => void (await watcher.removeTenant('discord', guild)),
+          onChannelDeleted: async (guild, channel) => void (await watcher.removeChannel({ platform: 'discord', tenant: guild, channel })),
+        });
+      if (!runtime.role) await connect();
+      else {
+        onElected = () => void connect().then(() => io.log('isdown: connected to the Discord gateway'), (err: unknown) => io.log(`isdown: Discord gateway: ${String(err)}`));
+        if (elected) onElected();
+      }
     }
     let http: Awaited<ReturnType<typeof startHttp>> | undefined;
     try {

@@ -34,6 +34,8 @@ export interface RuntimeOptions {
   readonly adapters?: readonly ChatAdapter[] | ((store: StoreHandle) => ChatAdapter[]);
   /** Distributed mode: the scheduler lease was lost. By default the process exits (75) to restart as a standby. */
   readonly onLostLeadership?: (reason: string) => void;
+  /** Distributed mode: called once this process is the scheduler (after the watcher has started). */
+  readonly onElected?: () => Promise<void>;
 }
 
 /** The scheduler lease: a dead scheduler is replaced within this, well inside a check interval. */
@@ -120,7 +122,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
           ttlMs: LEADER_TTL_MS,
           everyMs: LEADER_RETRY_MS,
           // The old scheduler may have died up to a lease ago: its missed rounds run now.
-          onElected: () => w.start({ catchUpMs: LEADER_TTL_MS + LEADER_RETRY_MS }),
+          onElected: async () => {
+            await w.start({ catchUpMs: LEADER_TTL_MS + LEADER_RETRY_MS });
+            await opts.onElected?.();
+          },
           onLost:
             opts.onLostLeadership ??
             ((reason) => {

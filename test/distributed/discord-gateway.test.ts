@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.ts';
+import { startBot, type BotProcess } from '../support/run-isdown.ts';
+import { REDIS_URL, uniquePrefix } from '../support/services.ts';
+import { LOCAL_TARGETS } from '../support/settings.ts';
+
+const GUILD = '800000000000000009';
+const CHANNEL = '810000000000000009';
+
+function help(discord: FakeDiscord): string {
+  return discord.interact({
+    type: 2,
+    guild_id: GUILD,
+    channel_id: CHANNEL,
+    channel: { id: CHANNEL, type: 0, guild_id: GUILD, name: 'general', permissions: '2147483647' },
+    member: { user: { id: '820000000000000009', username: 'u', discriminator: '0', global_name: null, avatar: null }, roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0, pending: false, permissions: '32' },
+    data: { id: '830000000000000009', name: 'isdown', type: 1, options: [{ type: 1, name: 'help', options: [] }] },
+  });
+}
+
+describe('Discord with several bot processes', () => {
+  const procs: BotProcess[] = [];
+  let discord: FakeDiscord | undefined;
+  const prefix = uniquePrefix('gateway');
+  after(async () => {
+    for (const p of procs) await p.kill('SIGKILL');
+    await discord?.close();
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('only the scheduler holds a gateway session, so each interaction is answered once; its successor connects', async () => {
+    discord = await startFakeDiscord({ guilds: [{ id: GUILD, channels: [CHANNEL] }] });
+    const env = { ...LOCAL_TARGETS, STORE_URL: REDIS_URL, ISDOWN_KEY_PREFIX: prefix, ISDOWN_MODE: 'distributed', DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.applicationId, DISCORD_API_URL: discord.apiUrl };
+    const a = startBot(env);
+    procs.push(a);
+    await a.waitForErr(/connected to the Discord gateway/);
+    const b = startBot(env);
+    procs.push(b);
+    await b.health();
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.equal(discord.opcodes.filter((op) => op === 2).length, 1, 'one IDENTIFY');
+
+    const first = help(discord);
+    for (let i = 0; i < 200 && !discord.responses.get(first); i++) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 500));
+    const callbacks = (id: string) => discord!.calls.filter((c) => c.path.startsWith(`/interactions/${id}/`)).length;
+    assert.equal(callbacks(first), 1, 'answered once');
+
+    await a.kill('SIGKILL');
+    await b.waitForErr(/connected to the Discord gateway/, 30_000);
+    const second = help(discord);
+    for (let i = 0; i < 200 && !discord.responses.get(second); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(discord.responses.get(second)?.type, 4);
+    assert.equal(callbacks(second), 1);
+  });
+});
