@@ -22,7 +22,7 @@ import { createMonitorRepository } from '../src/store/monitors.ts';
 import { openStore } from '../src/store/open.ts';
 import { createOutboxRepository } from '../src/store/outbox.ts';
 import { startBot } from '../test/support/run-isdown.ts';
-import { REDIS_URL, uniquePrefix } from '../test/support/services.ts';
+import { dropRedisPrefix, REDIS_URL, uniquePrefix } from '../test/support/services.ts';
 import { LOCAL_TARGETS } from '../test/support/settings.ts';
 
 const { values } = parseArgs({
@@ -113,9 +113,8 @@ console.log(JSON.stringify({ bench: 'distributed', node: process.version, cores:
 await watcher.stop();
 await notifier.stop();
 await checker.close();
-const keys = await redis.keys(`${prefix}*`);
-for (let i = 0; i < keys.length; i += 1_000) await redis.del(...keys.slice(i, i + 1_000));
 await redis.quit();
+await dropRedisPrefix(prefix);
 await store.close();
 server.disconnect();
 process.exit(0);

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.ts';
 import { startBot, type BotProcess } from '../support/run-isdown.ts';
-import { REDIS_URL, uniquePrefix } from '../support/services.ts';
+import { dropRedisPrefix, REDIS_URL, uniquePrefix } from '../support/services.ts';
 import { LOCAL_TARGETS } from '../support/settings.ts';
 
 const GUILD = '800000000000000009';
@@ -27,10 +26,7 @@ describe('Discord with several bot processes', () => {
   after(async () => {
     for (const p of procs) await p.kill('SIGKILL');
     await discord?.close();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await dropRedisPrefix(prefix);
   });
 
   it('only the scheduler holds a gateway session, so each interaction is answered once; its successor connects', async () => {

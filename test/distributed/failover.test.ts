@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { runIsdown, startBot, type BotProcess } from '../support/run-isdown.ts';
-import { REDIS_URL, uniquePrefix } from '../support/services.ts';
+import { dropRedisPrefix, REDIS_URL, uniquePrefix } from '../support/services.ts';
 import { LOCAL_TARGETS, FAST_ROUNDS } from '../support/settings.ts';
 
 const count = (text: string, re: RegExp) => (text.match(new RegExp(re.source, 'g')) ?? []).length;
 
-async function clean(prefix: string) {
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  await redis.quit();
-}
 
 function envFor(prefix: string) {
   return {
@@ -32,7 +25,7 @@ describe('two bots and three workers as real processes on Redis', () => {
   after(async () => {
     for (const p of procs) await p.kill('SIGKILL');
     await site?.close();
-    await clean(prefix);
+    await dropRedisPrefix(prefix);
   });
 
   it('tells the outage story once, even when the scheduling bot is killed in the middle of it', async () => {
@@ -87,7 +80,7 @@ describe('a worker killed in the middle of a job', () => {
   after(async () => {
     for (const p of procs) await p.kill('SIGKILL');
     await site?.close();
-    await clean(prefix);
+    await dropRedisPrefix(prefix);
   });
 
   it('loses no check: another worker runs the job again', async () => {

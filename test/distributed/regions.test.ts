@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { runIsdown, startBot, type BotProcess } from '../support/run-isdown.ts';
-import { REDIS_URL, uniquePrefix } from '../support/services.ts';
+import { dropRedisPrefix, REDIS_URL, uniquePrefix } from '../support/services.ts';
 import { LOCAL_TARGETS } from '../support/settings.ts';
 
 /**
@@ -34,10 +33,7 @@ describe('probing from several regions through Redis', () => {
   after(async () => {
     for (const w of workers) await w.kill('SIGTERM');
     await site.close();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await dropRedisPrefix(prefix);
   });
 
   it('down from one region and up from another is partial, naming both', async () => {

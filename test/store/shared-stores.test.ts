@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { keyvInstallationStore } from '../../adapters/slack/slack.ts';
 import { adhocTarget } from '../../src/checks/adhoc.ts';
 import { makePolicy } from '../../src/checks/ssrf.ts';
@@ -13,7 +12,7 @@ import { createMonitorRepository } from '../../src/store/monitors.ts';
 import { openStore, type StoreHandle } from '../../src/store/open.ts';
 import { createOutboxRepository, type OutboxEntry } from '../../src/store/outbox.ts';
 import { createReportRepository } from '../../src/store/reports.ts';
-import { DATABASE_URL, REDIS_URL, uniquePrefix } from '../support/services.ts';
+import { DATABASE_URL, dropRedisPrefix, REDIS_URL, uniquePrefix } from '../support/services.ts';
 import { scratchDir } from '../support/run-isdown.ts';
 
 const target = (() => {
@@ -43,14 +42,7 @@ after(async () => {
     for (const t of tables) await client.query(`DROP TABLE IF EXISTS ${t}, ${t}_leases`);
     await client.end();
   }
-  if (redisPrefixes.length) {
-    const redis = new Redis(REDIS_URL);
-    for (const p of redisPrefixes) {
-      const keys = await redis.keys(`${p}*`);
-      if (keys.length) await redis.del(...keys);
-    }
-    await redis.quit();
-  }
+  for (const p of redisPrefixes) await dropRedisPrefix(p);
 });
 
 const backends = [

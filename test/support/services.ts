@@ -8,3 +8,15 @@ export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127
 export function uniquePrefix(label: string): string {
   return `t_${label}_${randomBytes(4).toString('hex')}`;
 }
+
+/** Deletes every Redis key a test made under its prefix (store, leases, queues). */
+export async function dropRedisPrefix(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_URL);
+  try {
+    const keys = await redis.keys(`${prefix}*`);
+    for (let i = 0; i < keys.length; i += 1_000) await redis.del(...keys.slice(i, i + 1_000));
+  } finally {
+    await redis.quit();
+  }
+}
