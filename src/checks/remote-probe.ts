@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, QueueEvents } from 'bullmq';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { ProbeRequest, ProbeResult } from '../core/types.ts';
 import { queueName, redisOptions } from './queue.ts';
 
@@ -43,10 +44,16 @@ export async function createRemoteProbe(opts: RemoteProbeOptions): Promise<Remot
     clearTimeout(w.timer);
     w.resolve(result);
   };
+  // Events are read from the stream position as it is now, before any job of ours exists:
+  // QueueEvents would otherwise start at "$" whenever its first read happens to run, and a worker
+  // quicker than that read would finish a job whose answer we never see.
+  const reader = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
+  reader.on('error', () => {});
   const regions = await Promise.all(
     opts.regions.map(async (region) => {
       const queue = new Queue(queueName(region), { connection, prefix: opts.prefix });
-      const events = new QueueEvents(queueName(region), { connection, prefix: opts.prefix });
+      const latest = await reader.xrevrange(queue.toKey('events'), '+', '-', 'COUNT', 1);
+      const events = new QueueEvents(queueName(region), { connection, prefix: opts.prefix, lastEventId: latest[0]?.[0] ?? '0-0' });
       events.on('completed', ({ jobId, returnvalue }) => finish(jobId, parseResult(returnvalue)));
       // A job that failed every attempt: that region has no answer this round.
       events.on('failed', ({ jobId }) => finish(jobId, undefined));
@@ -56,6 +63,17 @@ export async function createRemoteProbe(opts: RemoteProbeOptions): Promise<Remot
       return { region, queue, events };
     }),
   );
+  await reader.quit().catch(() => reader.disconnect());
+  // No answer in time: ask the job itself before giving up on the region (an event can still be
+  // lost to a reconnect); a job not finished by now is left to finish unread.
+  const recover = async (queue: Queue, jobId: string) => {
+    try {
+      const job = await Job.fromId(queue, jobId);
+      finish(jobId, job?.returnvalue ? parseResult(job.returnvalue) : undefined);
+    } catch {
+      finish(jobId, undefined);
+    }
+  };
 
   return {
     regions: opts.regions,
@@ -64,7 +82,7 @@ export async function createRemoteProbe(opts: RemoteProbeOptions): Promise<Remot
         regions.map(async ({ queue }) => {
           const jobId = randomUUID();
           const answer = new Promise<ProbeResult | undefined>((resolve) => {
-            waiting.set(jobId, { resolve, timer: setTimeout(() => finish(jobId, undefined), opts.waitMs) });
+            waiting.set(jobId, { resolve, timer: setTimeout(() => void recover(queue, jobId), opts.waitMs) });
           });
           try {
             await queue.add('probe', req, { jobId, attempts: 3, backoff: { type: 'fixed', delay: 500 }, removeOnComplete: { age: 60 }, removeOnFail: { age: 3_600 } });
