@@ -7,6 +7,7 @@
  *   npm run bench:distributed [-- --monitors 20000 --seconds 60 --workers 1,2,4]
  */
 import { fork } from 'node:child_process';
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { createChecker } from '../src/app/checker.ts';
@@ -77,6 +78,33 @@ await watcher.start();
 
 const redis = new Redis(REDIS_URL);
 const commandsProcessed = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))![1]);
+
+/**
+ * Commands the clients themselves sent, for a few seconds, from Redis's MONITOR feed: it tags the
+ * commands a Lua script runs inside Redis ("[0 lua]"), and those cost no round trip. Pipelined
+ * commands count one each, so this is an upper bound on round trips.
+ */
+async function clientCommands(ms: number): Promise<{ client: number; lua: number }> {
+  // A raw connection: MONITOR floods it, and a client library's reply bookkeeping is no help here.
+  const url = new URL(REDIS_URL);
+  const socket = net.connect(Number(url.port || 6379), url.hostname);
+  let client = 0;
+  let lua = 0;
+  let rest = '';
+  socket.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString('latin1')).split('\r\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (/^\+\d+\.\d+ \[\d+ lua\]/.test(line)) lua++;
+      else if (/^\+\d+\.\d+ \[\d+ /.test(line)) client++;
+    }
+  });
+  socket.on('error', () => {});
+  socket.write('MONITOR\r\n');
+  await sleep(ms);
+  socket.destroy();
+  return { client, lua };
+}
 const runs = [];
 for (const count of workerCounts) {
   log(`${count} worker(s)…`);
@@ -94,6 +122,10 @@ for (const count of workerCounts) {
   const cmds = (await commandsProcessed()) - cmd0;
   const cpu = process.cpuUsage(cpu0);
   const checks = after.checks - before.checks;
+  // A short sample after the window: MONITOR slows Redis down, so it is kept out of the numbers above.
+  const sampleBefore = watcher.stats().checks;
+  const sample = await clientCommands(5_000);
+  const sampleChecks = watcher.stats().checks - sampleBefore;
   const lag = after.lagMs.slice(-Math.min(checks, after.lagMs.length));
   runs.push({
     workers: count,
@@ -102,6 +134,8 @@ for (const count of workerCounts) {
     lagMs: { p50: pct(lag, 50), p99: pct(lag, 99), max: pct(lag, 100) },
     running: after.running,
     redisCommandsPerCheck: checks ? Math.round((cmds / checks) * 10) / 10 : null,
+    redisRoundTripsPerCheck: sampleChecks ? Math.round((sample.client / sampleChecks) * 10) / 10 : null,
+    redisLuaCommandsPerCheck: sampleChecks ? Math.round((sample.lua / sampleChecks) * 10) / 10 : null,
     schedulerCpuMsPerCheck: checks ? Math.round(((cpu.user + cpu.system) / 1_000 / checks) * 1_000) / 1_000 : null,
   });
   log(JSON.stringify(runs.at(-1)));
