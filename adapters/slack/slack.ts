@@ -76,7 +76,9 @@ function deliveryError(err: unknown): DeliveryError {
 export function createSlack(settings: SlackSettings, kv: Keyv): SlackIntegration {
   const oauth = Boolean(settings.clientId && settings.clientSecret);
   const installations = keyvInstallationStore(kv);
-  const clientOptions = { slackApiUrl: settings.apiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 5_000 } };
+  // A 429 is routine (the client waits out Retry-After, the outbox keeps what still fails), so the
+  // client's own per-retry warnings stay out of the log; failures that last are logged by the outbox.
+  const clientOptions = { slackApiUrl: settings.apiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 5_000 }, logLevel: LogLevel.ERROR };
   const clients = new Map<string, WebClient>();
 
   async function clientFor(teamId: string): Promise<WebClient> {
@@ -164,7 +166,7 @@ export function createSlack(settings: SlackSettings, kv: Keyv): SlackIntegration
               stateSecret: settings.stateSecret ?? 'isdown-state',
               scopes: ['commands', 'chat:write', 'chat:write.public', 'users:read'],
               installationStore: installations,
-              installerOptions: { directInstall: true, installPath: '/slack/install', redirectUriPath: '/slack/oauth_redirect', clientOptions },
+              installerOptions: { directInstall: true, installPath: '/slack/install', redirectUriPath: '/slack/oauth_redirect', clientOptions: { ...clientOptions } },
             }
           : {}),
       });
@@ -173,7 +175,8 @@ export function createSlack(settings: SlackSettings, kv: Keyv): SlackIntegration
     ...(receiver ? { receiver } : { socketMode: true, appToken: settings.appToken! }),
     ...(oauth ? {} : { token: settings.botToken! }),
     ...(oauth && socketMode ? { clientId: settings.clientId!, clientSecret: settings.clientSecret!, installationStore: installations } : {}),
-    clientOptions,
+    // A copy: Bolt writes its own log level into the options object it is given.
+    clientOptions: { ...clientOptions },
     logLevel: LogLevel.WARN,
     // The token is checked on first use rather than at start, so a start never hangs on Slack.
     tokenVerificationEnabled: false,
