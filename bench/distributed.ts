@@ -23,7 +23,7 @@ import { createMonitorRepository } from '../src/store/monitors.ts';
 import { openStore } from '../src/store/open.ts';
 import { createOutboxRepository } from '../src/store/outbox.ts';
 import { startBot } from '../test/support/run-isdown.ts';
-import { dropRedisPrefix, REDIS_URL, uniquePrefix } from '../test/support/services.ts';
+import { distributedOn, dropRedisPrefix, REDIS_URL, uniquePrefix } from '../test/support/services.ts';
 import { LOCAL_TARGETS } from '../test/support/settings.ts';
 
 const { values } = parseArgs({
@@ -45,9 +45,7 @@ const urls = await new Promise<string[]>((resolve) => server.once('message', (m:
 
 const prefix = uniquePrefix('bench');
 const env = {
-  STORE_URL: REDIS_URL,
-  ISDOWN_MODE: 'distributed',
-  ISDOWN_KEY_PREFIX: prefix,
+  ...distributedOn(prefix),
   ...LOCAL_TARGETS,
   ISDOWN_CHECK_CONCURRENCY: '256',
   ISDOWN_HOST_CONCURRENCY: '256',

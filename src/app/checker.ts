@@ -3,7 +3,7 @@ import { createResolver, indexCatalog, loadCatalog, type Catalog, type ServiceIn
 import { checkControl } from '../checks/control.ts';
 import { createProber, type Prober, type Resolver } from '../checks/probe.ts';
 import type { RemoteProbe } from '../checks/remote-probe.ts';
-import { singleFlight } from '../checks/single-flight.ts';
+import { probeKey, singleFlight } from '../checks/single-flight.ts';
 import { createStatusSource } from '../checks/statuspage/index.ts';
 import type { CrowdPort } from '../core/bot.ts';
 import type { CheckPolicy, CheckPorts } from '../core/check.ts';
@@ -34,11 +34,10 @@ export function createChecker(config: Config, overrides: { resolve?: Resolver; c
   const index = indexCatalog(catalog.services);
   const status = createStatusSource({ prober, ttlMs: config.statusTtlMs, now });
   const crowd = overrides.crowd;
-  const probeOnce = singleFlight(prober.probe, (req) => `${req.url}\n${req.expect ?? ''}\n${req.forbid ?? ''}`);
   const remote = overrides.remote;
   const ports: CheckPorts = {
     // Distributed mode: every region's workers probe; here, this process's own network does.
-    probe: remote ? singleFlight(remote.probe, (req) => `${req.url}\n${req.expect ?? ''}\n${req.forbid ?? ''}`) : async (req) => [await probeOnce(req)],
+    probe: singleFlight(remote ? remote.probe : async (req) => [await prober.probe(req)], probeKey),
     ...(remote ? { regions: remote.regions } : {}),
     sleep: (ms) => sleep(ms),
     control: () => checkControl(prober, config.controlUrls),

@@ -17,7 +17,8 @@ export class ConfigError extends Error {
   }
 }
 
-const REGION = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** A region's name: short, lowercase, like us-west. */
+export const REGION = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

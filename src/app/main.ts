@@ -2,7 +2,7 @@ import { runConsole } from '../../adapters/console/console.ts';
 import { startBotProcess, StartError, type RunningBot } from './bot-process.ts';
 import { CHECK_USAGE, EXIT, runCheckCommand } from './cli.ts';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.ts';
+import { ConfigError, loadConfig, loadDotEnv, REGION, type Config } from './config.ts';
 import { startWorker } from './worker.ts';
 
 const USAGE = `usage: isdown [command]
@@ -47,7 +47,7 @@ async function runWorker(config: Config, command: 'worker' | 'probe', args: read
     const { values } = parseArgs({ args: [...args], options: { region: { type: 'string' } } });
     if (command === 'probe') {
       if (!values.region) throw new Error('--region NAME is required, like: isdown probe --region us-west');
-      if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(values.region)) throw new Error(`--region expects a short lowercase name like us-west, got "${values.region}"`);
+      if (!REGION.test(values.region)) throw new Error(`--region expects a short lowercase name like us-west, got "${values.region}"`);
       region = values.region;
     } else if (values.region) {
       throw new Error('a worker runs for ISDOWN_REGION; for another region use: isdown probe --region NAME');

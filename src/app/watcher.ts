@@ -259,6 +259,15 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     if (entries.length) await opts.notifier.enqueue(entries);
   }
 
+  /** Removes one channel's watch from each record; a monitor no channel watches leaves the schedule. */
+  async function dropWatches(channel: ChannelRef, records: MonitorRecord[]): Promise<number> {
+    for (const r of records) {
+      const out = await opts.repo.unwatch(r.key, channel);
+      place(out.record ?? { ...r, watches: [] });
+    }
+    return records.length;
+  }
+
   function channelRecords(channel: ChannelRef, targetId: string, all: MonitorRecord[]): MonitorRecord[] {
     return all.filter((r) => r.target.id === targetId && r.watches.some((w) => sameChannel(w.channel, channel)));
   }
@@ -326,13 +335,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       return result;
     },
     async unwatch(channel, targetId) {
-      const mine = channelRecords(channel, targetId, await opts.repo.forChannel(channel));
-      for (const r of mine) {
-        const out = await opts.repo.unwatch(r.key, channel);
-        if (out.record) place(out.record);
-        else place({ ...r, watches: [] });
-      }
-      return mine.length;
+      return dropWatches(channel, channelRecords(channel, targetId, await opts.repo.forChannel(channel)));
     },
     async list(channel) {
       const records = await opts.repo.forChannel(channel);
@@ -377,12 +380,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       return [...owners];
     },
     async removeChannel(channel) {
-      const records = await opts.repo.forChannel(channel);
-      for (const r of records) {
-        const out = await opts.repo.unwatch(r.key, channel);
-        place(out.record ?? { ...r, watches: [] });
-      }
-      return records.length;
+      return dropWatches(channel, await opts.repo.forChannel(channel));
     },
     async removeTenant(platform, tenant) {
       let removed = 0;

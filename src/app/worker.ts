@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import { createProber } from '../checks/probe.ts';
 import { JOB_LOCK_MS, queueName, redactUrl, redisOptions, STALLED_CHECK_MS } from '../checks/queue.ts';
-import { singleFlight } from '../checks/single-flight.ts';
+import { probeKey, singleFlight } from '../checks/single-flight.ts';
 import type { ProbeRequest } from '../core/types.ts';
 import type { Config } from './config.ts';
 
@@ -28,7 +28,7 @@ function probeRequest(data: unknown): ProbeRequest {
 export async function startWorker(config: Config, opts: { region: string; log: (line: string) => void }): Promise<RunningWorker> {
   if (!config.redisUrl) throw new Error('a worker needs Redis: set REDIS_URL (or a redis:// STORE_URL)');
   const prober = createProber({ policy: config.policy, limits: config.limits, region: opts.region, extraCa: config.extraCa });
-  const probe = singleFlight(prober.probe, (r) => `${r.url}\n${r.expect ?? ''}\n${r.forbid ?? ''}`);
+  const probe = singleFlight(prober.probe, probeKey);
   const worker = new Worker(queueName(opts.region), async (job) => probe(probeRequest(job.data)), {
     connection: redisOptions(config.redisUrl),
     prefix: config.keyPrefix,

@@ -4,6 +4,9 @@
  * site we check is not hammered on their behalf. Only concurrent calls share; a call made
  * after the first settles starts afresh, so answers are never stale.
  */
+/** Probes that would be the same request: same URL, same text checks. */
+export const probeKey = (req: { url: string; expect?: string; forbid?: string }) => `${req.url}\n${req.expect ?? ''}\n${req.forbid ?? ''}`;
+
 export function singleFlight<A, R>(fn: (arg: A) => Promise<R>, keyOf: (arg: A) => string): (arg: A) => Promise<R> {
   const pending = new Map<string, Promise<R>>();
   return (arg) => {

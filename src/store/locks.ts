@@ -59,5 +59,3 @@ export function leaseLocks(backend: LeaseBackend, opts: { waitMs?: number; lease
 export function localLocks(): Locks {
   return new KeyedMutex();
 }
-
-export { randomUUID as leaseToken };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.ts';
 import { startBot, type BotProcess } from '../support/run-isdown.ts';
-import { dropRedisPrefix, REDIS_URL, uniquePrefix } from '../support/services.ts';
+import { distributedOn, dropRedisPrefix, uniquePrefix } from '../support/services.ts';
 import { LOCAL_TARGETS } from '../support/settings.ts';
 
 const GUILD = '800000000000000009';
@@ -31,7 +31,7 @@ describe('Discord with several bot processes', () => {
 
   it('only the scheduler holds a gateway session, so each interaction is answered once; its successor connects', async () => {
     discord = await startFakeDiscord({ guilds: [{ id: GUILD, channels: [CHANNEL] }] });
-    const env = { ...LOCAL_TARGETS, STORE_URL: REDIS_URL, ISDOWN_KEY_PREFIX: prefix, ISDOWN_MODE: 'distributed', DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.applicationId, DISCORD_API_URL: discord.apiUrl };
+    const env = { ...LOCAL_TARGETS, ...distributedOn(prefix), DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.applicationId, DISCORD_API_URL: discord.apiUrl };
     const a = startBot(env);
     procs.push(a);
     await a.waitForErr(/connected to the Discord gateway/);

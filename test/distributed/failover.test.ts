@@ -2,20 +2,13 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { runIsdown, startBot, type BotProcess } from '../support/run-isdown.ts';
-import { dropRedisPrefix, REDIS_URL, uniquePrefix } from '../support/services.ts';
+import { distributedOn, dropRedisPrefix, uniquePrefix } from '../support/services.ts';
 import { LOCAL_TARGETS, FAST_ROUNDS } from '../support/settings.ts';
 
 const count = (text: string, re: RegExp) => (text.match(new RegExp(re.source, 'g')) ?? []).length;
 
-
 function envFor(prefix: string) {
-  return {
-    STORE_URL: REDIS_URL,
-    ISDOWN_KEY_PREFIX: prefix,
-    ISDOWN_MODE: 'distributed',
-    ...LOCAL_TARGETS,
-    ...FAST_ROUNDS,
-  };
+  return { ...distributedOn(prefix), ...LOCAL_TARGETS, ...FAST_ROUNDS };
 }
 
 describe('two bots and three workers as real processes on Redis', () => {

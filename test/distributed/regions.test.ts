@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { runIsdown, startBot, type BotProcess } from '../support/run-isdown.ts';
-import { dropRedisPrefix, REDIS_URL, uniquePrefix } from '../support/services.ts';
+import { distributedOn, dropRedisPrefix, uniquePrefix } from '../support/services.ts';
 import { LOCAL_TARGETS } from '../support/settings.ts';
 
 /**
@@ -13,13 +13,7 @@ describe('probing from several regions through Redis', () => {
   let site: FakeTarget;
   const prefix = uniquePrefix('regions');
   const workers: BotProcess[] = [];
-  const env = () => ({
-    STORE_URL: REDIS_URL,
-    ISDOWN_KEY_PREFIX: prefix,
-    ISDOWN_MODE: 'distributed',
-    ...LOCAL_TARGETS,
-    ISDOWN_CONFIRM_CHECKS: '1',
-  });
+  const env = () => ({ ...distributedOn(prefix), ...LOCAL_TARGETS, ISDOWN_CONFIRM_CHECKS: '1' });
 
   before(async () => {
     site = await startTarget();

@@ -9,6 +9,11 @@ export function uniquePrefix(label: string): string {
   return `t_${label}_${randomBytes(4).toString('hex')}`;
 }
 
+/** Distributed mode on the machine's Redis, under a test's own prefix (store keys, leases, queues). */
+export function distributedOn(prefix: string) {
+  return { STORE_URL: REDIS_URL, ISDOWN_KEY_PREFIX: prefix, ISDOWN_MODE: 'distributed' } as const;
+}
+
 /** Deletes every Redis key a test made under its prefix (store, leases, queues). */
 export async function dropRedisPrefix(prefix: string): Promise<void> {
   const { Redis } = await import('ioredis');
