@@ -20,7 +20,7 @@ export const CONSOLE_REQUESTER: Requester = { platform: 'console', tenant: 'cons
  * prefix. Commands run one after another, in the order typed, so piped scripts are
  * deterministic. Resolves when the input ends and every command has been answered.
  */
-export function runConsole(opts: ConsoleOptions): { done: Promise<void>; print(m: Message): void } {
+export function runConsole(opts: ConsoleOptions): { done: Promise<{ lines: number }>; print(m: Message): void } {
   const who = opts.who ?? CONSOLE_REQUESTER;
   const write = (s: string) => opts.output.write(`${s}\n`);
   const print = (m: Message) => write(renderText(m, { color: opts.interactive }));
@@ -31,8 +31,10 @@ export function runConsole(opts: ConsoleOptions): { done: Promise<void>; print(m
   rl.setPrompt('isdown> ');
 
   let queue = Promise.resolve();
-  const done = new Promise<void>((resolve) => {
+  let lines = 0;
+  const done = new Promise<{ lines: number }>((resolve) => {
     rl.on('line', (line) => {
+      lines++;
       const text = line.trim();
       if (!text) return prompt();
       if (text === 'exit' || text === 'quit') return rl.close();
@@ -48,7 +50,7 @@ export function runConsole(opts: ConsoleOptions): { done: Promise<void>; print(m
         .finally(prompt);
     });
     rl.on('close', () => {
-      void queue.then(resolve);
+      void queue.then(() => resolve({ lines }));
     });
   });
   if (opts.interactive) {

@@ -1,8 +1,24 @@
 import { formatDuration } from '../../src/core/duration.ts';
 import { TONE_EMOJI, type Message } from '../../src/core/messages.ts';
 
+/**
+ * Control characters (ESC and the rest of C0 but newline and tab, DEL, C1) taken out of text
+ * from outside (a status feed, a page's title) before it reaches a terminal: an escape sequence
+ * in a feed could otherwise move the cursor, retitle the window or hide lines.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+export const safeText = (s: string): string => s.replace(CONTROL, '');
+
 /** A neutral Message as terminal text: the headline, then indented facts, reasons and links. */
-export function renderText(m: Message, opts: { color?: boolean } = {}): string {
+export function renderText(message: Message, opts: { color?: boolean } = {}): string {
+  const m: Message = {
+    ...message,
+    title: safeText(message.title),
+    lines: message.lines.map(safeText),
+    fields: message.fields.map((f) => ({ ...f, label: safeText(f.label), value: safeText(f.value) })),
+    links: message.links.map((l) => ({ ...l, label: safeText(l.label), url: safeText(l.url) })),
+  };
   const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
   const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
   const out = [`${TONE_EMOJI[m.tone]} ${bold(m.title)}`];

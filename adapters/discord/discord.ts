@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Client,
   DiscordAPIError,
@@ -5,6 +7,7 @@ import {
   GatewayIntentBits,
   MessageFlags,
   PermissionFlagsBits,
+  RateLimitError,
   RESTJSONErrorCodes,
   Routes,
   type AutocompleteInteraction,
@@ -34,6 +37,8 @@ export interface DiscordDeps {
   /** A channel was deleted: its watches go. */
   readonly onChannelDeleted: (guildId: string, channelId: string) => Promise<void>;
   readonly log: (line: string) => void;
+  /** The first connection attempt failed and retries go on in the background. */
+  readonly onUnreachable?: () => void;
 }
 
 export interface DiscordIntegration {
@@ -48,17 +53,43 @@ export interface DiscordIntegration {
 const GONE = new Set<number>([RESTJSONErrorCodes.MissingAccess, RESTJSONErrorCodes.MissingPermissions, RESTJSONErrorCodes.UnknownChannel]);
 
 function deliveryError(err: unknown): DeliveryError {
+  if (err instanceof RateLimitError) return new DeliveryError(`rate limited on ${err.route}`, { retryAfterMs: err.retryAfter, code: '429' });
   if (err instanceof DiscordAPIError) {
     const code = typeof err.code === 'number' ? err.code : 0;
     if (GONE.has(code)) return new DeliveryError(`${code} ${err.message}`, { gone: true, code: String(code) });
+    if (err.status === 401) return new DeliveryError(`Discord refused the token (${err.message})`, { unavailable: true, code: '401' });
     return new DeliveryError(`${code} ${err.message}`, { code: String(code) });
   }
   return new DeliveryError(err instanceof Error ? err.message : String(err));
 }
 
+/**
+ * Discord's nonce (at most 25 characters) for one outbox step: a digest of the whole key, so
+ * every message has its own, and a retry of the same step after a crash has the same one.
+ */
+export function nonceOf(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 25);
+}
+
+/** DISCORD_TOKEN was refused: retrying cannot help, the operator must fix the setting. */
+export class DiscordTokenError extends Error {
+  constructor() {
+    super('DISCORD_TOKEN was refused by Discord (401): copy the bot token again from the Developer Portal');
+    this.name = 'DiscordTokenError';
+  }
+}
+
+const isTokenError = (err: unknown) => (err as { code?: unknown }).code === 'TokenInvalid' || (err instanceof DiscordAPIError && err.status === 401) || (err as { status?: unknown }).status === 401;
+
 export function createDiscord(settings: DiscordSettings): DiscordIntegration {
   // Only the Guilds intent: slash commands and buttons arrive as interactions, no message content needed.
-  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: settings.apiUrl ? { api: settings.apiUrl } : {} });
+  // The outbox owns retries: one attempt per call, 10 s at most, and a rate limit on posting to a
+  // channel comes back (with its retry-after) rather than being slept through. Interaction replies
+  // keep discord.js's own queueing: they answer a person who is waiting.
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    rest: { ...(settings.apiUrl ? { api: settings.apiUrl } : {}), retries: 0, timeout: 10_000, rejectOnRateLimit: (r) => r.route.startsWith('/channels/') },
+  });
   client.rest.setToken(settings.token);
 
   const rest = async <T>(fn: () => Promise<unknown>): Promise<T> => {
@@ -73,7 +104,7 @@ export function createDiscord(settings: DiscordSettings): DiscordIntegration {
     platform: 'discord',
     async post(to: ChannelRef, message: Message, o: { key: string }): Promise<PlatformRef> {
       // An enforced nonce makes Discord itself drop a repeat of the same post within minutes.
-      const nonce = o.key.slice(-25);
+      const nonce = nonceOf(o.key);
       const res = await rest<{ id: string; channel_id: string }>(() => client.rest.post(Routes.channelMessages(to.channel), { body: { ...toDiscord(message), nonce, enforce_nonce: true } }));
       return { id: res.id, channel: res.channel_id };
     },
@@ -83,7 +114,7 @@ export function createDiscord(settings: DiscordSettings): DiscordIntegration {
     async reply(to: ChannelRef, parent: PlatformRef, message: Message, o: { broadcast: boolean; key: string }): Promise<PlatformRef> {
       const res = await rest<{ id: string; channel_id: string }>(() =>
         client.rest.post(Routes.channelMessages(parent.channel), {
-          body: { ...toDiscord(message), message_reference: { message_id: parent.id, fail_if_not_exists: false }, nonce: o.key.slice(-25), enforce_nonce: true },
+          body: { ...toDiscord(message), message_reference: { message_id: parent.id, fail_if_not_exists: false }, nonce: nonceOf(o.key), enforce_nonce: true },
         }),
       );
       return { id: res.id, channel: res.channel_id };
@@ -95,6 +126,7 @@ export function createDiscord(settings: DiscordSettings): DiscordIntegration {
   };
 
   let started = false;
+  const stopping = new AbortController();
   return {
     adapter,
     client,
@@ -171,11 +203,28 @@ export function createDiscord(settings: DiscordSettings): DiscordIntegration {
       });
       client.on(Events.Error, (err) => deps.log(`isdown: discord: ${err.message}`));
       const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-      await client.login(settings.token);
-      await ready;
       started = true;
+      // Discord unreachable at start (a network still coming up, an outage): say so once per try
+      // and retry with backoff; only a refused token ends the start.
+      for (let pause = 1_000; ; pause = Math.min(pause * 2, 30_000)) {
+        try {
+          await client.login(settings.token);
+          break;
+        } catch (err) {
+          if (isTokenError(err)) throw new DiscordTokenError();
+          if (stopping.signal.aborted) return;
+          deps.log(`isdown: Discord is not reachable (${err instanceof Error ? err.message : String(err)}); retrying in ${pause / 1_000} s`);
+          deps.onUnreachable?.();
+          await client.destroy().catch(() => undefined);
+          client.rest.setToken(settings.token);
+          await sleep(pause, undefined, { signal: stopping.signal }).catch(() => undefined);
+          if (stopping.signal.aborted) return;
+        }
+      }
+      await Promise.race([ready, new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }))]);
     },
     async stop() {
+      stopping.abort();
       if (started) await client.destroy();
     },
   };

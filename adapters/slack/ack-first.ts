@@ -13,14 +13,12 @@ const MAX_WAIT_MS = 250;
 export interface AckFirstOptions {
   readonly app: App;
   readonly signingSecret: string;
-  /** Everything that is not an event delivery (OAuth install and redirect, unknown paths). */
-  readonly fallback: RequestListener;
-  readonly path?: string;
   readonly log: (line: string) => void;
 }
 
 /**
- * Slack's endpoint, acknowledged before any work: the signature is checked (Bolt's own
+ * Slack's endpoint (mounted by the process's router for POST /slack/events in every spelling),
+ * acknowledged before any work: the signature is checked (Bolt's own
  * verification, 5-minute timestamp window), 200 goes out, and only then does Bolt run its
  * middleware and our listeners. Bolt's HTTPReceiver acks from inside the listener, after
  * authorisation and middleware; under a burst of commands those queue behind each other and
@@ -32,7 +30,6 @@ export interface AckFirstOptions {
  * loads) would need Bolt's own receiver path.
  */
 export function ackFirstListener(o: AckFirstOptions): RequestListener {
-  const path = o.path ?? '/slack/events';
   // Work waits in a queue. While requests keep arriving it waits (up to QUIET_MS after the last
   // one, never more than MAX_WAIT_MS in all), so a burst is acknowledged before it is worked on;
   // then it starts one event per turn of the event loop, so later arrivals are still read and
@@ -56,8 +53,6 @@ export function ackFirstListener(o: AckFirstOptions): RequestListener {
     setImmediate(drain);
   };
   return (req: IncomingMessage, res: ServerResponse) => {
-    const url = (req.url ?? '').split('?')[0];
-    if (req.method !== 'POST' || url !== path) return o.fallback(req, res);
     void (async () => {
       let buffered;
       try {

@@ -1,6 +1,6 @@
 import type { RequestListener } from 'node:http';
 import bolt, { type Installation, type InstallationQuery, type InstallationStore } from '@slack/bolt';
-import type { Keyv } from 'keyv';
+import type { KeyValue } from '../../src/core/store-port.ts';
 import type { Bot, Requester } from '../../src/core/bot.ts';
 import type { Command } from '../../src/core/commands.ts';
 import { errorMessage, type Message } from '../../src/core/messages.ts';
@@ -25,8 +25,8 @@ export interface SlackSettings {
 export interface SlackIntegration {
   /** The ChatAdapter alerts go through. */
   readonly adapter: ChatAdapter;
-  /** Mounted on the process's HTTP server in HTTP mode (/slack/events, /slack/install, …). */
-  readonly requestListener?: RequestListener;
+  /** Mounted on the process's HTTP server in HTTP mode: /slack/events, and the OAuth install paths. */
+  readonly routes?: readonly { readonly path: string; readonly methods: { readonly GET?: RequestListener; readonly POST?: RequestListener } }[];
   /** Wires commands and buttons to the bot once the runtime exists. */
   attach(deps: SlackDeps): Promise<void>;
   stop(): Promise<void>;
@@ -39,11 +39,27 @@ export interface SlackDeps {
   readonly log: (line: string) => void;
 }
 
-/** Slack says these when the bot can never post there again until someone acts. */
-const GONE = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'account_inactive', 'invalid_auth', 'token_revoked', 'team_access_not_granted', 'restricted_action']);
+const INSTALL_PATH = '/slack/install';
+const REDIRECT_PATH = '/slack/oauth_redirect';
+
+/**
+ * Bolt's own listener for the OAuth pages. It is reached only through our router, for the two
+ * paths it serves; HEAD is answered as GET without a body (Node drops the body of a HEAD reply).
+ */
+function oauthListener(bolts: RequestListener): RequestListener {
+  return (req, res) => {
+    if (req.method === 'HEAD') req.method = 'GET';
+    return bolts(req, res);
+  };
+}
+
+/** Slack says these of the channel: the bot cannot post there again until someone acts. */
+const GONE = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action']);
+/** Slack says these of the token: the whole workspace is unreachable until it is fixed, and nothing is dropped meanwhile. */
+const AUTH = new Set(['invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'account_inactive', 'team_access_not_granted', 'no_permission', 'ekm_access_denied']);
 
 /** The installation store on the project's keyv store, keyed by team (or enterprise). */
-export function keyvInstallationStore(kv: Keyv): InstallationStore & { deleteTeam(teamId: string): Promise<void> } {
+export function keyvInstallationStore(kv: KeyValue): InstallationStore & { deleteTeam(teamId: string): Promise<void> } {
   const keyOf = (q: { isEnterpriseInstall?: boolean; enterpriseId?: string | undefined; teamId?: string | undefined }) =>
     q.isEnterpriseInstall && q.enterpriseId ? `slack-install:E:${q.enterpriseId}` : `slack-install:T:${q.teamId}`;
   return {
@@ -70,15 +86,17 @@ function deliveryError(err: unknown): DeliveryError {
   const slackError = e.data?.error;
   if (e.code === 'slack_webapi_rate_limited_error') return new DeliveryError('ratelimited', { retryAfterMs: (e.retryAfter ?? 1) * 1_000, code: 'ratelimited' });
   if (slackError && GONE.has(slackError)) return new DeliveryError(slackError, { gone: true, code: slackError });
+  if (slackError && AUTH.has(slackError)) return new DeliveryError(`Slack refused the token (${slackError})`, { unavailable: true, code: slackError });
   return new DeliveryError(slackError ?? e.message ?? String(err), slackError ? { code: slackError } : {});
 }
 
-export function createSlack(settings: SlackSettings, kv: Keyv): SlackIntegration {
+export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegration {
   const oauth = Boolean(settings.clientId && settings.clientSecret);
   const installations = keyvInstallationStore(kv);
-  // A 429 is routine (the client waits out Retry-After, the outbox keeps what still fails), so the
-  // client's own per-retry warnings stay out of the log; failures that last are logged by the outbox.
-  const clientOptions = { slackApiUrl: settings.apiUrl, retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 5_000 }, logLevel: LogLevel.ERROR };
+  // The outbox owns retries: the client makes one attempt, with a time limit, and hands a 429 back
+  // (with its Retry-After) instead of sleeping through it, so a hung or rate-limited Slack never
+  // holds a delivery. Failures that last are logged by the outbox.
+  const clientOptions = { slackApiUrl: settings.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000, logLevel: LogLevel.ERROR };
   const clients = new Map<string, WebClient>();
 
   async function clientFor(teamId: string): Promise<WebClient> {
@@ -163,10 +181,10 @@ export function createSlack(settings: SlackSettings, kv: Keyv): SlackIntegration
           ? {
               clientId: settings.clientId!,
               clientSecret: settings.clientSecret!,
-              stateSecret: settings.stateSecret ?? 'isdown-state',
+              stateSecret: settings.stateSecret!,
               scopes: ['commands', 'chat:write', 'chat:write.public', 'users:read'],
               installationStore: installations,
-              installerOptions: { directInstall: true, installPath: '/slack/install', redirectUriPath: '/slack/oauth_redirect', clientOptions: { ...clientOptions } },
+              installerOptions: { directInstall: true, installPath: INSTALL_PATH, redirectUriPath: REDIRECT_PATH, clientOptions: { ...clientOptions } },
             }
           : {}),
       });
@@ -185,7 +203,14 @@ export function createSlack(settings: SlackSettings, kv: Keyv): SlackIntegration
   let log: (line: string) => void = () => {};
   return {
     adapter,
-    ...(receiver ? { requestListener: ackFirstListener({ app, signingSecret: settings.signingSecret ?? '', fallback: receiver.requestListener, log: (l) => log(l) }) } : {}),
+    ...(receiver
+      ? {
+          routes: [
+            { path: '/slack/events', methods: { POST: ackFirstListener({ app, signingSecret: settings.signingSecret ?? '', log: (l) => log(l) }) } },
+            ...(oauth ? [INSTALL_PATH, REDIRECT_PATH].map((path) => ({ path, methods: { GET: oauthListener(receiver.requestListener) } })) : []),
+          ],
+        }
+      : {}),
     async attach(deps) {
       log = deps.log;
       const requester = (teamId: string, channel: string, user: string): Requester => ({

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { consoleAlerts } from '../../adapters/console/alerts.ts';
-import { createDiscord, type DiscordIntegration } from '../../adapters/discord/discord.ts';
+import { createDiscord, DiscordTokenError, type DiscordIntegration } from '../../adapters/discord/discord.ts';
 import { createSlack, type SlackIntegration } from '../../adapters/slack/slack.ts';
 import type { Config } from './config.ts';
 import { startHttp } from './http.ts';
@@ -24,7 +24,18 @@ export interface RunningBot {
  * Starts what `npm start` runs: the runtime, the chat platforms that have tokens (else the
  * console's alerts), and the HTTP server. The console prompt itself is the caller's.
  */
-export async function startBotProcess(config: Config, io: { log: (line: string) => void; stdout: Writable; interactive: boolean }): Promise<RunningBot> {
+export interface BotIo {
+  /** Information: where the bot listens, what connected. */
+  readonly log: (line: string) => void;
+  /** Problems: a store failing, an alert undelivered (defaults to log). */
+  readonly warn?: (line: string) => void;
+  readonly stdout: Writable;
+  readonly interactive: boolean;
+  /** A setting turned out wrong after start-up (a Discord token refused on a later try): the caller stops with exit 78. */
+  readonly onFatal?: (message: string) => void;
+}
+
+export async function startBotProcess(config: Config, io: BotIo): Promise<RunningBot> {
   const slackOn = Boolean(config.slack.botToken || config.slack.clientId);
   const discordOn = Boolean(config.discord.token);
   const interactive = !slackOn && !discordOn && io.interactive;
@@ -35,7 +46,7 @@ export async function startBotProcess(config: Config, io: { log: (line: string) 
   let elected = false;
   let onElected: (() => void) | undefined;
   const runtime = await startRuntime(config, {
-    warn: io.log,
+    warn: io.warn ?? io.log,
     onElected: async () => {
       elected = true;
       onElected?.();
@@ -53,13 +64,33 @@ export async function startBotProcess(config: Config, io: { log: (line: string) 
     }
     if (discord) {
       const d = discord;
+      // Resolves once connected, or once the first attempt failed and retries went to the
+      // background (start-up, /healthz and Slack must not wait for Discord); a refused token
+      // is a setting to fix and stops the start.
       const connect = () =>
-        d.start({
-          bot: runtime.bot,
-          index: runtime.checker.index,
-          log: io.log,
-          onGuildGone: async (guild) => void (await watcher.removeTenant('discord', guild)),
-          onChannelDeleted: async (guild, channel) => void (await watcher.removeChannel({ platform: 'discord', tenant: guild, channel })),
+        new Promise<void>((resolve, reject) => {
+          let background = false;
+          d.start({
+            bot: runtime.bot,
+            index: runtime.checker.index,
+            log: io.log,
+            onGuildGone: async (guild) => void (await watcher.removeTenant('discord', guild)),
+            onChannelDeleted: async (guild, channel) => void (await watcher.removeChannel({ platform: 'discord', tenant: guild, channel })),
+            onUnreachable: () => {
+              background = true;
+              resolve();
+            },
+          }).then(
+            () => {
+              if (background) io.log('isdown: connected to the Discord gateway');
+              resolve();
+            },
+            (err: unknown) => {
+              if (!background) return reject(err instanceof DiscordTokenError ? new StartError(err.message) : err);
+              io.log(`isdown: Discord: ${err instanceof Error ? err.message : String(err)}`);
+              io.onFatal?.(err instanceof DiscordTokenError ? err.message : String(err));
+            },
+          );
         });
       if (!runtime.role) await connect();
       else {
@@ -69,10 +100,10 @@ export async function startBotProcess(config: Config, io: { log: (line: string) 
     }
     let http: Awaited<ReturnType<typeof startHttp>> | undefined;
     try {
-      http = await startHttp(runtime, config.port, slack?.requestListener);
-      io.log(`isdown: health at http://127.0.0.1:${http.port}/healthz${slack?.requestListener ? ', Slack at /slack/events' : ''}`);
+      http = await startHttp(runtime, config.port, slack?.routes ?? [], io.log);
+      io.log(`isdown: health at http://127.0.0.1:${http.port}/healthz${slack?.routes ? ', Slack at /slack/events' : ''}`);
     } catch (err) {
-      if (slack?.requestListener) throw new StartError(`PORT ${config.port} is not available (${(err as Error).message}); Slack could not reach the bot.`);
+      if (slack?.routes) throw new StartError(`PORT ${config.port} is not available (${(err as Error).message}); Slack could not reach the bot.`);
       io.log(`isdown: PORT ${config.port} is not available (${(err as Error).message}); /healthz is off.`);
     }
     let stopping: Promise<void> | undefined;

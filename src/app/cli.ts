@@ -1,4 +1,5 @@
 import { runCheck } from '../core/check.ts';
+import { isStoreFailure } from '../core/store-port.ts';
 import { MAX_TEXT_LENGTH } from '../core/commands.ts';
 import { checkMessage } from '../core/messages.ts';
 import type { VerdictState } from '../core/types.ts';
@@ -65,7 +66,13 @@ export async function runCheckCommand(config: Config, argv: readonly string[], o
     return EXIT.usage;
   }
   const { args } = parsed;
-  const runtime = await startRuntime(config, { warn: (line) => err.write(`${line}\n`) });
+  const warn = (line: string) => err.write(`${line}\n`);
+  // A one-shot answer must not wait on a store: if it fails, check without other teams' reports.
+  const runtime = await startRuntime(config, { warn, storeRetry: 'never' }).catch(async (e: unknown) => {
+    if (!isStoreFailure(e)) throw e;
+    warn(`isdown check: the store is failing (${e.reason}); checking without other teams' reports`);
+    return startRuntime({ ...config, storeUrl: 'sqlite://:memory:' }, { warn, storeRetry: 'never' });
+  });
   const { checker } = runtime;
   try {
     const resolved = checker.resolve(args.target);

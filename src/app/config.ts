@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_LIMITS, type ProbeLimits } from '../checks/probe.ts';
 import { DEFAULT_PORTS, makePolicy, parseCidrList, type AddressPolicy } from '../checks/ssrf.ts';
 import { parseDuration } from '../core/duration.ts';
+import { redactUrl } from '../core/redact.ts';
 
 /**
  * Every setting and limit in one place, validated at start. A wrong value stops start-up
@@ -40,6 +41,8 @@ export interface Config {
   readonly confirmAttempts: number;
   readonly confirmDelayMs: number;
   readonly statusTtlMs: number;
+  /** Every store operation's time limit. */
+  readonly storeTimeoutMs: number;
   readonly checkConcurrency: number;
   readonly hostConcurrency: number;
   readonly retentionMs: number;
@@ -49,6 +52,8 @@ export interface Config {
   readonly timeZone: string;
   readonly minIntervalMs: number;
   readonly restrictChanges: boolean;
+  readonly maxWatchesPerChannel: number;
+  readonly maxWatchesPerPerson: number;
   readonly extraCa: readonly string[];
   readonly logLevel: LogLevel;
   readonly slack: {
@@ -93,7 +98,8 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
 function duration(env: Env, name: string, defMs: number, minMs: number, maxMs: number): number {
   const v = str(env, name);
   if (v === undefined) return defMs;
-  const ms = parseDuration(v);
+  // "0s" is a duration where the range allows it (ISDOWN_CONFIRM_DELAY=0s: no pause between attempts).
+  const ms = minMs === 0 && /^0+(\.0+)?\s*[a-z]*$/i.test(v) ? 0 : parseDuration(v);
   if (ms === null || ms < minMs || ms > maxMs) {
     throw new ConfigError(name, `expects a duration like 5s or 1500ms, from ${minMs / 1000}s to ${maxMs / 1000}s, got "${v}"`);
   }
@@ -163,7 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const storeUrl = str(env, 'STORE_URL') ?? 'sqlite://./data/isdown.sqlite';
   if (!/^(sqlite|redis|rediss|postgres|postgresql):\/\//.test(storeUrl)) {
-    throw new ConfigError('STORE_URL', `expects sqlite://<path>, redis://host:port[/db] or postgres://…, got "${storeUrl.replace(/\/\/[^@/]*@/, '//***@')}"`);
+    throw new ConfigError('STORE_URL', `expects sqlite://<path>, redis://host:port[/db] or postgres://…, got "${redactUrl(storeUrl)}"`);
   }
   const mode = oneOf(env, 'ISDOWN_MODE', ['single', 'distributed'] as const, 'single');
   const redisUrl = url(env, 'REDIS_URL', ['redis', 'rediss']) ?? (/^rediss?:/.test(storeUrl) ? storeUrl : undefined);
@@ -214,6 +220,15 @@ export function loadConfig(env: Env = process.env): Config {
   if (slack.botToken && !slack.appToken && !slack.signingSecret) {
     throw new ConfigError('SLACK_SIGNING_SECRET', 'is needed with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
   }
+  if (slack.clientId || slack.clientSecret) {
+    // OAuth in HTTP mode: each needs the others. The state secret signs the install flow's state;
+    // a fixed fallback would let anyone forge it, so there is none.
+    if (!slack.clientId || !slack.clientSecret) throw new ConfigError(slack.clientId ? 'SLACK_CLIENT_SECRET' : 'SLACK_CLIENT_ID', 'is needed with the other for a multi-workspace install (both are on the app\'s Basic Information page)');
+    if (!slack.stateSecret || slack.stateSecret.length < 16) {
+      throw new ConfigError('SLACK_STATE_SECRET', 'is needed with SLACK_CLIENT_ID: at least 16 random characters, for example from `openssl rand -hex 32`');
+    }
+    if (!slack.appToken && !slack.signingSecret) throw new ConfigError('SLACK_SIGNING_SECRET', 'is needed with SLACK_CLIENT_ID in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
   const discord = {
     token: str(env, 'DISCORD_TOKEN'),
     applicationId: str(env, 'DISCORD_APPLICATION_ID'),
@@ -239,6 +254,7 @@ export function loadConfig(env: Env = process.env): Config {
     confirmAttempts: int(env, 'ISDOWN_CONFIRM_CHECKS', 3, 1, 10),
     confirmDelayMs: duration(env, 'ISDOWN_CONFIRM_DELAY', 2_000, 0, 60_000),
     statusTtlMs: duration(env, 'ISDOWN_STATUS_TTL', 120_000, 5_000, 3_600_000),
+    storeTimeoutMs: duration(env, 'ISDOWN_STORE_TIMEOUT', 5_000, 500, 60_000),
     checkConcurrency: int(env, 'ISDOWN_CHECK_CONCURRENCY', 200, 1, 10_000),
     hostConcurrency: int(env, 'ISDOWN_HOST_CONCURRENCY', 4, 1, 1_000),
     retentionMs: duration(env, 'ISDOWN_RETENTION', 90 * 86_400_000, 86_400_000, 3_650 * 86_400_000),
@@ -248,6 +264,8 @@ export function loadConfig(env: Env = process.env): Config {
     timeZone: timeZone(env),
     minIntervalMs: duration(env, 'ISDOWN_MIN_INTERVAL', 30_000, 1_000, 86_400_000),
     restrictChanges: oneOf(env, 'ISDOWN_RESTRICT_CHANGES', ['true', 'false'] as const, 'false') === 'true',
+    maxWatchesPerChannel: int(env, 'ISDOWN_MAX_WATCHES_PER_CHANNEL', 200, 1, 100_000),
+    maxWatchesPerPerson: int(env, 'ISDOWN_MAX_WATCHES_PER_PERSON', 50, 1, 100_000),
     extraCa: extraCaFile ? [readFileSync(extraCaFile, 'utf8')] : [],
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     slack,

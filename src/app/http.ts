@@ -3,18 +3,30 @@ import type { AddressInfo } from 'node:net';
 import type { Runtime } from './runtime.ts';
 
 /**
- * The process's own HTTP server: /healthz for deploy platforms and /metrics for monitoring of the bot itself.
- * Slack's receiver mounts on the same server in HTTP mode.
+ * The process's own HTTP server: /healthz for deploy platforms, /metrics for monitoring of the
+ * bot itself, and Slack's endpoints in HTTP mode. Every request is routed here by its normalised
+ * path, so no spelling of a path (dot segments, a fragment, an absolute-form request line) can
+ * reach a handler other than the one its route names; unknown paths get 404 and known paths
+ * with another method 405, and nothing a client sends can throw out of the server.
  */
 export function healthReport(runtime: Runtime) {
   const outbox = runtime.notifier?.health() ?? { pending: 0, stuck: 0, oldestMs: 0 };
   const stats = runtime.watcher?.stats();
   const lag = stats ? [...stats.lagMs].sort((a, b) => a - b) : [];
   const p99 = lag.length ? lag[Math.min(lag.length - 1, Math.floor(lag.length * 0.99))]! : 0;
-  const ok = outbox.stuck === 0;
+  const store = runtime.store.health();
+  const platforms = runtime.notifier?.platforms() ?? {};
+  const problems = [
+    ...(store.ok ? [] : [`store: ${store.error}`]),
+    ...(outbox.stuck ? [`outbox: ${outbox.stuck} alert(s) undelivered for over an hour`] : []),
+    ...Object.entries(platforms).map(([name, p]) => `${name}: ${p.error}`),
+  ];
   return {
-    status: ok ? 'ok' : 'degraded',
+    status: problems.length ? 'degraded' : 'ok',
+    ...(problems.length ? { problems } : {}),
+    store,
     outbox,
+    ...(Object.keys(platforms).length ? { platforms } : {}),
     scheduler: stats ? { monitors: stats.monitors, checks: stats.checks, running: stats.running, lagP99Ms: Math.round(p99), ...(runtime.role ? { role: runtime.role() } : {}) } : null,
   };
 }
@@ -32,6 +44,7 @@ export function metricsText(runtime: Runtime): string {
   const metric = (name: string, type: 'gauge' | 'counter', help: string, value: number, labels = '') => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${labels} ${value}`);
   };
+  const store = runtime.store.health();
   metric('isdown_monitors', 'gauge', 'Monitors this process schedules.', stats?.monitors ?? 0);
   metric('isdown_checks_total', 'counter', 'Scheduled check rounds started by this process.', stats?.checks ?? 0);
   metric('isdown_checks_running', 'gauge', 'Check rounds in flight.', stats?.running ?? 0);
@@ -41,26 +54,109 @@ export function metricsText(runtime: Runtime): string {
   metric('isdown_outbox_pending', 'gauge', 'Alerts written but not yet delivered.', outbox.pending);
   metric('isdown_outbox_stuck', 'gauge', 'Alerts undelivered for over an hour.', outbox.stuck);
   metric('isdown_outbox_oldest_seconds', 'gauge', 'Age of the oldest undelivered alert.', outbox.oldestMs / 1_000);
+  metric('isdown_store_up', 'gauge', '1 while the store answers, 0 while its operations fail or time out.', store.ok ? 1 : 0);
+  metric('isdown_store_failures_total', 'counter', 'Store operations that failed or timed out.', store.failures);
   if (runtime.role) metric('isdown_scheduler_active', 'gauge', '1 when this process holds the scheduler lease (distributed mode).', runtime.role() === 'scheduler' ? 1 : 0);
   return `${lines.join('\n')}\n`;
 }
 
-export async function startHttp(runtime: Runtime, port: number, extra?: http.RequestListener): Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && (req.url === '/healthz' || req.url === '/healthz/')) {
-      const body = healthReport(runtime);
-      res.writeHead(body.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      return;
+type Method = 'GET' | 'POST';
+
+/** One path, with a handler per method; GET routes answer HEAD with the same status and headers. */
+export interface Route {
+  readonly path: string;
+  readonly methods: Partial<Record<Method, http.RequestListener>>;
+}
+
+/** Longest request-target we read; anything longer is refused before it is parsed. */
+const MAX_URL_LENGTH = 8_192;
+
+/**
+ * The path a request names, as a handler must see it: dot segments resolved, query and fragment
+ * dropped, an absolute-form target reduced to its path, one trailing slash ignored. Null when
+ * the target is not a path at all.
+ */
+export function routePath(target: string | undefined): string | null {
+  if (!target || target.length > MAX_URL_LENGTH) return null;
+  let url: URL;
+  try {
+    // Origin-form ("/x") is resolved against a fixed base so "//host/x" stays a path, not a host.
+    url = target.startsWith('/') ? new URL(`http://localhost${target}`) : new URL(target);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  const p = url.pathname;
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
+function plain(res: http.ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(`${text}\n`);
+}
+
+export function router(routes: readonly Route[], log: (line: string) => void): http.RequestListener {
+  const byPath = new Map(routes.map((r) => [r.path, r]));
+  return (req, res) => {
+    const path = routePath(req.url);
+    const route = path === null ? undefined : byPath.get(path);
+    const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' ? true : req.headers['transfer-encoding'] !== undefined;
+    // A body we will not read must not be parsed as the next request on this connection.
+    const closeIfBody: Record<string, string> = hasBody ? { connection: 'close' } : {};
+    if (path === null) return plain(res, 400, 'bad request target', closeIfBody);
+    if (!route) return plain(res, 404, 'not found', closeIfBody);
+    const method = (req.method ?? '').toUpperCase();
+    const handler = route.methods[method as Method] ?? (method === 'HEAD' ? route.methods.GET : undefined);
+    if (!handler) {
+      const allow = Object.keys(route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+      return plain(res, 405, 'method not allowed', { allow: allow.join(', '), ...closeIfBody });
     }
-    if (req.method === 'GET' && req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metricsText(runtime));
-      return;
+    try {
+      const done = handler(req, res) as unknown;
+      if (done instanceof Promise) done.catch((err: unknown) => fail(err));
+    } catch (err) {
+      fail(err);
     }
-    if (extra) return extra(req, res);
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-  });
+    function fail(err: unknown) {
+      log(`isdown: ${method} ${path} failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) plain(res, 500, 'internal error', { connection: 'close' });
+      else res.destroy();
+    }
+  };
+}
+
+export function healthRoutes(runtime: Runtime): Route[] {
+  return [
+    {
+      path: '/healthz',
+      methods: {
+        GET: (_req, res) => {
+          const body = healthReport(runtime);
+          res.writeHead(body.status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+        },
+      },
+    },
+    {
+      path: '/metrics',
+      methods: { GET: (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metricsText(runtime)) },
+    },
+  ];
+}
+
+export async function startHttp(
+  runtime: Runtime,
+  port: number,
+  extra: readonly Route[] = [],
+  log: (line: string) => void = () => {},
+): Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
+  const server = http.createServer(router([...healthRoutes(runtime), ...extra], log));
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
+  server.maxHeadersCount = 100;
+  // A malformed request line or header: Node's parser refuses it; answer 400 and close, quietly.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable && !socket.writableEnded) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, resolve);
@@ -68,6 +164,10 @@ export async function startHttp(runtime: Runtime, port: number, extra?: http.Req
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
   };
 }

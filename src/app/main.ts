@@ -3,6 +3,7 @@ import { startBotProcess, StartError, type RunningBot } from './bot-process.ts';
 import { CHECK_USAGE, EXIT, runCheckCommand } from './cli.ts';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadDotEnv, REGION, type Config } from './config.ts';
+import { createLogger, secretsOf } from './log.ts';
 import { startWorker } from './worker.ts';
 
 const USAGE = `usage: isdown [command]
@@ -14,10 +15,20 @@ const USAGE = `usage: isdown [command]
   help                         this text`;
 
 async function startBot(config: Config): Promise<number> {
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const logger = createLogger(config.logLevel, secretsOf(config));
+  const log = logger.info;
   let bot: RunningBot;
   try {
-    bot = await startBotProcess(config, { log, stdout: process.stdout, interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) });
+    bot = await startBotProcess(config, {
+      log,
+      warn: logger.warn,
+      stdout: process.stdout,
+      interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+      onFatal: (message) => {
+        log(`isdown: ${message}`);
+        void bot.stop().finally(() => process.exit(EXIT.config));
+      },
+    });
   } catch (err) {
     if (err instanceof StartError) {
       log(`isdown: ${err.message}`);
@@ -33,7 +44,13 @@ async function startBot(config: Config): Promise<number> {
     await new Promise<void>(() => {});
   }
   const console_ = runConsole({ bot: bot.runtime.bot, input: process.stdin, output: process.stdout, interactive: bot.interactive });
-  await console_.done;
+  const { lines } = await console_.done;
+  if (lines === 0 && !process.stdin.isTTY) {
+    // Under a service manager stdin is empty: exiting 0 would have it restart the bot in a loop.
+    logger.error('isdown: no chat token is set and there is no terminal or input to read commands from; set SLACK_BOT_TOKEN or DISCORD_TOKEN (see .env.example), or run it in a terminal');
+    await bot.stop();
+    return EXIT.config;
+  }
   // Input ended: give alerts already queued a moment to go out; the outbox keeps the rest.
   await Promise.race([bot.runtime.notifier?.idle(), new Promise((r) => setTimeout(r, 5_000).unref())]);
   await bot.stop();

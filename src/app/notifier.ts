@@ -23,7 +23,16 @@ export interface NotifierHealth {
   readonly oldestMs: number;
 }
 
+/** A platform this process cannot deliver to at all right now (its token refused, no adapter for it). */
+export interface PlatformHealth {
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly since?: number;
+}
+
 export interface Notifier {
+  /** Platforms with alerts waiting because the whole platform is unavailable here; ok ones are left out. */
+  platforms(): Record<string, PlatformHealth>;
   /** Writes the entries to the outbox, then delivers them; resolves once they are durable. */
   enqueue(entries: readonly OutboxEntry[]): Promise<void>;
   /** Loads what a previous run left undelivered. */
@@ -49,6 +58,14 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   const known = new Set<string>();
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
+  const unavailable = new Map<string, { error: string; since: number }>();
+  const platformDown = (platform: string, error: string) => {
+    if (!unavailable.has(platform)) log(`isdown: alerts to ${platform} wait: ${error}; they are delivered once it is back`);
+    unavailable.set(platform, { error, since: unavailable.get(platform)?.since ?? now() });
+  };
+  const platformUp = (platform: string) => {
+    if (unavailable.delete(platform)) log(`isdown: delivering to ${platform} again`);
+  };
 
   const pendingCount = () => [...queues.values()].reduce((n, q) => n + q.length, 0);
   const checkIdle = () => {
@@ -72,7 +89,9 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   /** Each accepted step is saved at once, so a retry (or a restart) never repeats it. */
   async function deliver(entry: OutboxEntry, progress: (e: OutboxEntry) => void): Promise<void> {
     const adapter = opts.adapters.get(entry.channel.platform);
-    if (!adapter) throw new DeliveryError(`no adapter for ${entry.channel.platform}`, { gone: true });
+    // A deploy without this platform's token (a typo, a half-done move) is not a channel that is
+    // gone: the alert waits for the platform to come back.
+    if (!adapter) throw new DeliveryError(`${entry.channel.platform} is not set up in this process (is its token set?)`, { unavailable: true, code: 'not_configured' });
     let e = entry;
     let ref = await opts.outbox.getRef(e.incidentId, e.channel);
     if (!e.done.root) {
@@ -109,6 +128,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
           await opts.outbox.claim(head.id, async (current) => {
             if (current === 'sent' || current === undefined) return;
             await deliver({ ...head, done: { ...current.done, ...head.done } }, (e) => (queue[0] = e));
+            platformUp(head.channel.platform);
             await opts.outbox.delivered(head.id);
           });
           queue.shift();
@@ -128,6 +148,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
             if (opts.onChannelGone) await opts.onChannelGone(head.channel, de.message).catch((e: unknown) => log(`isdown: pausing ${cid} failed: ${String(e)}`));
             break;
           }
+          if (de?.opts.unavailable) platformDown(head.channel.platform, de.message);
           const current = queue[0]!;
           const attempts = current.attempts + 1;
           const delay = nextAttemptDelay(attempts, backoff, de?.opts.retryAfterMs, opts.random);
@@ -167,6 +188,9 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     async resume() {
       const pending = await opts.outbox.pending();
       accept(pending.sort((a, b) => a.createdAt - b.createdAt).map((e) => ({ ...e, nextAt: Math.min(e.nextAt, now()) })));
+    },
+    platforms() {
+      return Object.fromEntries([...unavailable].map(([p, u]) => [p, { ok: false, error: u.error, since: u.since }]));
     },
     health() {
       const all = [...queues.values()].flat();

@@ -34,8 +34,35 @@ export interface RuntimeOptions {
   readonly adapters?: readonly ChatAdapter[] | ((store: StoreHandle) => ChatAdapter[]);
   /** Distributed mode: the scheduler lease was lost. By default the process exits (75) to restart as a standby. */
   readonly onLostLeadership?: (reason: string) => void;
+  /** Start-up retries while the store does not answer (tests shorten them). */
+  readonly storeRetry?: { firstMs: number; maxMs: number } | 'never';
   /** Distributed mode: called once this process is the scheduler (after the watcher has started). */
   readonly onElected?: () => Promise<void>;
+}
+
+/**
+ * Start-up against a store that is not there yet (Postgres still starting, Redis restarting):
+ * one line saying what is missing, then retries with backoff until it answers. A malformed
+ * STORE_URL never gets here: the configuration refuses it (exit 78).
+ */
+export async function waitForStore(store: StoreHandle, warn: (line: string) => void, signal: AbortSignal, retry: { firstMs: number; maxMs: number } = { firstMs: 1_000, maxMs: 30_000 }): Promise<void> {
+  let pause = retry.firstMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.kv.probe();
+      if (attempt > 1) warn(`isdown: the store (${store.url}) answers; starting`);
+      return;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      warn(`isdown: the store (${store.url}) is not reachable: ${err instanceof Error ? err.message.replace(/^the store is failing \((.*)\)$/, '$1') : String(err)}; retrying in ${Math.round(pause / 1_000)} s`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, pause);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+      if (signal.aborted) throw new Error('stopped while waiting for the store');
+      pause = Math.min(pause * 2, retry.maxMs);
+    }
+  }
 }
 
 /** The scheduler lease: a dead scheduler is replaced within this, well inside a check interval. */
@@ -45,8 +72,18 @@ const LEADER_RETRY_MS = 2_000;
 export async function startRuntime(config: Config, opts: RuntimeOptions = {}): Promise<Runtime> {
   const now = opts.now ?? Date.now;
   const warn = opts.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const store = await openStore(config.storeUrl, { prefix: config.keyPrefix });
+  const store = await openStore(config.storeUrl, { prefix: config.keyPrefix, timeoutMs: config.storeTimeoutMs, log: warn });
   const closers: (() => Promise<void>)[] = [() => store.close()];
+  const stopWaiting = new AbortController();
+  closers.push(async () => stopWaiting.abort());
+  if (opts.storeRetry !== 'never') await waitForStore(store, warn, stopWaiting.signal, opts.storeRetry);
+  // While the store fails, something must keep asking, or health would stay red once it is back
+  // and nothing else happened to write.
+  const healthTimer = setInterval(() => {
+    if (!store.health().ok) void store.kv.probe().catch(() => undefined);
+  }, 5_000);
+  healthTimer.unref();
+  closers.push(async () => clearInterval(healthTimer));
   const close = async () => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => warn(`isdown: while stopping: ${String(err)}`));
   };
@@ -153,6 +190,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       clock,
       minIntervalMs: config.minIntervalMs,
       restrictChanges: config.restrictChanges,
+      limits: { perChannel: config.maxWatchesPerChannel, perPerson: config.maxWatchesPerPerson },
     });
     const l = leadership;
     return {

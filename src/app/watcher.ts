@@ -6,6 +6,7 @@ import { actionTarget, incidentChangeMessage, incidentRootMessage } from '../cor
 import { advance, initialState, type AlertEvent, type MonitorState, type Thresholds } from '../core/monitor.ts';
 import { channelId, intervalOf, monitorKey, sameChannel, type ChannelMonitor, type ChannelRef, type MonitorRecord, type MonitorSpec, type WatchRequest } from '../core/watch.ts';
 import type { WatchPort } from '../core/bot.ts';
+import { isStoreFailure } from '../core/store-port.ts';
 import type { MonitorRepository } from '../store/monitors.ts';
 import type { OutboxEntry } from '../store/outbox.ts';
 import type { Notifier } from './notifier.ts';
@@ -39,6 +40,13 @@ interface Scheduled {
   timerDue?: number;
   running: boolean;
   state?: MonitorState;
+  /**
+   * Events the state machine produced that the store has not taken yet (it was failing). They
+   * are written in order, before the state that follows them, as soon as the store answers.
+   */
+  unrecorded: AlertEvent[];
+  /** The state in memory is newer than the stored one. */
+  stateDirty: boolean;
 }
 
 export interface SchedulerStats {
@@ -72,6 +80,8 @@ export interface Watcher extends WatchPort {
   removeChannel(channel: ChannelRef): Promise<number>;
   /** Removes every watch of a tenant (an uninstalled workspace, a guild the bot left). */
   removeTenant(platform: string, tenant: string): Promise<number>;
+  /** Writes now what the store owes (tests; the scheduler does it every few seconds). */
+  flushOwed(): Promise<void>;
   /** Runs one round for a monitor now (the Re-check button; tests). */
   checkNow(key: string): Promise<void>;
   /** Re-reads one monitor another process changed (distributed mode). */
@@ -79,6 +89,9 @@ export interface Watcher extends WatchPort {
 }
 
 const LAG_RESERVOIR = 50_000;
+/** Unwritten events kept per monitor while the store fails; the first (the opening) is always kept. */
+const MAX_UNRECORDED = 100;
+const FLUSH_EVERY_MS = 5_000;
 
 export function stableOffset(key: string, interval: number): number {
   const h = createHash('sha1').update(key).digest().readUInt32BE(0);
@@ -129,6 +142,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   let checks = 0;
   let skippedOverlaps = 0;
   let task: ScheduledTask | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   // Until start(), this process only records watches: in distributed mode a standby keeps its
   // hands off the schedule, which belongs to the elected process.
@@ -153,7 +167,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       return;
     }
     const offset = stableOffset(record.key, interval);
-    monitors.set(record.key, { record, interval, offset, nextDue: nextAligned(now(), interval, offset), running: false, ...(state ? { state } : {}) });
+    monitors.set(record.key, { record, interval, offset, nextDue: nextAligned(now(), interval, offset), running: false, unrecorded: [], stateDirty: false, ...(state ? { state } : {}) });
   }
 
   function arm(m: Scheduled, due: number): void {
@@ -189,8 +203,11 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       const host = hostOf(m.record);
       let hostSem = perHost.get(host);
       if (!hostSem) perHost.set(host, (hostSem = new Semaphore(opts.perHostConcurrency)));
-      await global.acquire();
+      // The host's slot first: a host that never answers then holds only its own few slots, and
+      // checks of every other host keep the global ones (the other order let one slow host take
+      // them all while its checks queued for the host).
       await hostSem.acquire();
+      await global.acquire();
       try {
         const started = now();
         // A ring of the latest starts: health and benchmarks read the recent past, not all time.
@@ -199,10 +216,11 @@ export function createWatcher(opts: WatcherOptions): Watcher {
         checks++;
         await round(m);
       } catch (err) {
-        log(`isdown: check of ${m.record.target.name} failed inside isdown: ${err instanceof Error ? err.message : String(err)}`);
+        // A failing store is reported once, by the store itself, and in /healthz; not once per monitor and round.
+        if (!isStoreFailure(err)) log(`isdown: check of ${m.record.target.name} failed inside isdown: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
-        hostSem.release();
         global.release();
+        hostSem.release();
         m.running = false;
       }
     })();
@@ -223,12 +241,46 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     const t = advance(prev, outcome.verdict, at, opts.thresholds, (openedAt) => `${record.key.slice(0, 12)}-${openedAt.toString(36)}`);
     for (const e of t.events) {
       if (e.type === 'recheck') m.extraDue = at + e.inMs;
-      else await record_(m, e);
+      else m.unrecorded.push(e);
+    }
+    if (m.unrecorded.length > MAX_UNRECORDED) {
+      log(`isdown: the store has been failing for long: ${m.unrecorded.length - MAX_UNRECORDED} older event(s) of ${record.target.name} kept only in its timeline's state`);
+      m.unrecorded.splice(1, m.unrecorded.length - MAX_UNRECORDED);
     }
     m.state = t.state;
-    // Written after the incident and the outbox: a crash before this line replays the round,
-    // and the replay finds its event already recorded and its alert already queued or sent.
-    if (t.state !== prev) await opts.repo.saveState(record.key, t.state);
+    if (t.state !== prev) m.stateDirty = true;
+    await flush(m);
+  }
+
+  /**
+   * Writes what the store has not taken yet: each event (incident, then outbox), then the state.
+   * The state goes last: a crash before it replays the round, and the replay finds its event
+   * already recorded and its alert already queued or sent. While the store fails, this throws
+   * and keeps everything for the next try; the process dying meanwhile loses only memory, and
+   * the stored state, older, makes the state machine announce the outage again, once.
+   */
+  async function flush(m: Scheduled): Promise<void> {
+    while (m.unrecorded.length) {
+      await record_(m, m.unrecorded[0]!);
+      m.unrecorded.shift();
+    }
+    if (m.stateDirty && m.state) {
+      await opts.repo.saveState(m.record.key, m.state);
+      m.stateDirty = false;
+    }
+  }
+
+  /** Monitors whose writes are owed: tried again every few seconds, between their rounds. */
+  function flushOwed(): void {
+    for (const m of monitors.values()) {
+      if (m.running || (!m.unrecorded.length && !m.stateDirty)) continue;
+      m.running = true;
+      const p = flush(m)
+        .catch(() => undefined)
+        .finally(() => (m.running = false));
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }
   }
 
   async function record_(m: Scheduled, e: AlertEvent): Promise<void> {
@@ -290,6 +342,8 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       await opts.notifier.resume();
       if (opts.autoStart !== false) {
         task = cron.schedule('* * * * * *', tick, { name: 'isdown-scheduler', noOverlap: true });
+        flushTimer = setInterval(flushOwed, FLUSH_EVERY_MS);
+        flushTimer.unref();
         tick();
       }
     },
@@ -297,10 +351,15 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       stopped = true;
       started = false;
       await task?.stop();
+      clearInterval(flushTimer);
       for (const m of monitors.values()) if (m.timer) clearTimeout(m.timer);
       await Promise.allSettled([...inFlight]);
     },
     tick,
+    async flushOwed() {
+      flushOwed();
+      await Promise.allSettled([...inFlight]);
+    },
     async refresh(key) {
       const record = await opts.repo.get(key);
       const known = monitors.get(key);
@@ -337,6 +396,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     async unwatch(channel, targetId) {
       return dropWatches(channel, channelRecords(channel, targetId, await opts.repo.forChannel(channel)));
     },
+    counts: (channel, user) => opts.repo.counts(channel, user),
     async list(channel) {
       const records = await opts.repo.forChannel(channel);
       return Promise.all(

@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import { createProber } from '../checks/probe.ts';
-import { JOB_LOCK_MS, queueName, redactUrl, redisOptions, STALLED_CHECK_MS } from '../checks/queue.ts';
+import { JOB_LOCK_MS, queueName, redisOptions, STALLED_CHECK_MS } from '../checks/queue.ts';
+import { redactUrl } from '../core/redact.ts';
 import { probeKey, singleFlight } from '../checks/single-flight.ts';
 import type { ProbeRequest } from '../core/types.ts';
 import type { Config } from './config.ts';

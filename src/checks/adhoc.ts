@@ -7,6 +7,9 @@ export function adhocTarget(input: string, policy: AddressPolicy): Resolution {
   if (!checked.ok) return { ok: false, message: checked.refusal.message };
   const url = checked.url;
   const host = url.hostname.replace(/\.$/, '').toLowerCase();
+  // DNS's own limits, refused here rather than sent to a resolver.
+  if (host.length > 253) return { ok: false, message: `That host name is ${host.length} characters long; DNS allows at most 253.` };
+  if (!host.startsWith('[') && host.split('.').some((label) => label.length > 63)) return { ok: false, message: 'A part of that host name is over 63 characters, which DNS does not allow.' };
   const name = `${host}${url.port ? `:${url.port}` : ''}${url.pathname === '/' ? '' : url.pathname}${url.search}`;
   // The id leaves out the scheme, so "watch http://x:8080/" and "history x:8080" meet; buttons
   // carry the full URL instead (actionTarget), so a re-check checks exactly the same thing.

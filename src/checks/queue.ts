@@ -17,7 +17,3 @@ export function redisOptions(url: string): RedisOptions {
   return { url, maxRetriesPerRequest: null };
 }
 
-/** A Redis URL fit for logs: the password never appears. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}

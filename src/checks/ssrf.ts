@@ -54,6 +54,7 @@ const PRIVATE_MESSAGE = "isdown does not check private addresses (loopback, priv
 const EXTRA_BLOCKED: Cidr[] = [
   ipaddr.parseCIDR('::/96') as Cidr, // IPv4-compatible IPv6 (deprecated), e.g. ::127.0.0.1
   ipaddr.parseCIDR('64:ff9b:1::/48') as Cidr, // local-use NAT64 (RFC 8215)
+  ipaddr.parseCIDR('168.63.129.16/32') as Cidr, // Azure's platform address (wireserver, DNS, health probes): public, but answers only from inside Azure
 ];
 
 function inCidrs(addr: Address, cidrs: readonly Cidr[]): boolean {
@@ -70,9 +71,9 @@ function embeddedIPv4(addr: ipaddr.IPv6): ipaddr.IPv4 | null {
 }
 
 function isPublic(addr: Address): boolean {
+  if (inCidrs(addr, EXTRA_BLOCKED)) return false;
   if (addr.kind() === 'ipv6') {
     const v6 = addr as ipaddr.IPv6;
-    if (inCidrs(v6, EXTRA_BLOCKED)) return false;
     const inner = embeddedIPv4(v6);
     if (inner) return isPublic(inner);
   }

@@ -1,5 +1,6 @@
 import { runCheck, type CheckPolicy, type CheckPorts } from './check.ts';
-import { parseCommand, USAGE, WATCH_INTERVAL, type Command } from './commands.ts';
+import { MUTE_LIMIT, parseCommand, USAGE, WATCH_INTERVAL, type Command } from './commands.ts';
+import { isStoreFailure } from './store-port.ts';
 import { checkMessage, errorMessage, helpMessage, infoMessage, type Message } from './messages.ts';
 import { formatDuration } from './duration.ts';
 import { clockFormat, tellStory, type ClockFormat } from './incident.ts';
@@ -23,6 +24,14 @@ export interface WatchPort {
   list(channel: ChannelRef): Promise<ChannelMonitor[]>;
   history(channel: ChannelRef, targetId: string, sinceMs: number): Promise<ServiceHistory[]>;
   mute(channel: ChannelRef, targetId: string, until: number | undefined): Promise<number>;
+  /** Watches this channel holds, and watches this person set in this platform and tenant. */
+  counts(channel: ChannelRef, user: string): Promise<{ channel: number; person: number }>;
+}
+
+/** How many watches chat may add (ISDOWN_MAX_WATCHES_PER_CHANNEL / _PER_PERSON); the console is the operator's own. */
+export interface WatchLimits {
+  readonly perChannel: number;
+  readonly perPerson: number;
 }
 
 /** Where "it is down for me" reports go; absent when no store is configured. */
@@ -43,7 +52,11 @@ export interface BotDeps {
   readonly minIntervalMs?: number;
   /** Only admins, or whoever set a watch, may unwatch or mute it (ISDOWN_RESTRICT_CHANGES). */
   readonly restrictChanges?: boolean;
+  readonly limits?: WatchLimits;
 }
+
+/** Platforms whose people are the operator: not limited. */
+const OPERATOR_PLATFORMS = new Set(['console']);
 
 export interface Bot {
   /** Handles the text after "/isdown". Never throws for anything a user can type. */
@@ -99,6 +112,16 @@ export function createBot(deps: BotDeps): Bot {
     switch (command.kind) {
       case 'watch': {
         const everyMs = command.everyMs ?? WATCH_INTERVAL.defaultMs;
+        if (deps.limits && !OPERATOR_PLATFORMS.has(who.platform)) {
+          const counts = await port.counts(channel, who.user);
+          const atLimit = counts.channel >= deps.limits.perChannel || counts.person >= deps.limits.perPerson;
+          // Changing a watch this channel already has adds nothing, so it is allowed at the limit.
+          if (atLimit && !(await port.list(channel)).some((i) => i.record.target.id === target.id)) {
+            return counts.channel >= deps.limits.perChannel
+              ? errorMessage(`This channel already watches ${counts.channel} services, the most one channel may (ISDOWN_MAX_WATCHES_PER_CHANNEL). Unwatch one first: /isdown list shows them.`)
+              : errorMessage(`You already set ${counts.person} watches here, the most one person may (ISDOWN_MAX_WATCHES_PER_PERSON). Unwatch one, or ask an admin to raise the limit.`);
+          }
+        }
         const out = await port.watch({
           channel,
           user: who.user,
@@ -143,6 +166,17 @@ export function createBot(deps: BotDeps): Bot {
   }
 
   async function run(command: Command, who: Requester): Promise<Message> {
+    try {
+      return await dispatch(command, who);
+    } catch (err) {
+      if (!isStoreFailure(err)) throw err;
+      // Nothing was changed (or nothing could be read): say so, and what to do.
+      const doing = READS.has(command.kind) ? "I couldn't read that" : "I couldn't save that";
+      return errorMessage(`${doing}: the store is failing (${err.reason}). Nothing was changed; try again in a minute.`);
+    }
+  }
+
+  async function dispatch(command: Command, who: Requester): Promise<Message> {
     switch (command.kind) {
       case 'help':
         return helpMessage(command.topic);
@@ -156,6 +190,10 @@ export function createBot(deps: BotDeps): Bot {
       case 'history':
       case 'mute':
       case 'unmute':
+        if (command.kind === 'mute' && !(Number.isFinite(command.durationMs) && command.durationMs > 0 && command.durationMs <= MUTE_LIMIT.maxMs)) {
+          // Buttons carry their duration in a payload a client could forge; it is checked here, for every platform.
+          return errorMessage(`A mute lasts from a second to ${formatDuration(MUTE_LIMIT.maxMs)}.`, USAGE.mute);
+        }
         if (!deps.watching) return infoMessage(`"${command.kind}" needs the bot running with its store (npm start).`, [USAGE[command.kind]]);
         return watching(command, who, deps.watching);
     }
@@ -170,6 +208,8 @@ export function createBot(deps: BotDeps): Bot {
     },
   };
 }
+
+const READS = new Set<Command['kind']>(['list', 'history']);
 
 const HEALTH_WORD: Record<string, string> = { up: '✅ up', down: '🔴 down', partial: '🟠 partially down', degraded: '🟡 degraded', maintenance: '🔧 in maintenance' };
 

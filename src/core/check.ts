@@ -54,7 +54,14 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
   };
 
   const statusP = ports.status ? ports.status(target) : Promise.resolve(undefined);
-  const crowdP = ports.crowd ? ports.crowd(target) : Promise.resolve(undefined);
+  // Reports live in the store; a failing store must not take the answer down with it.
+  let crowdFailed = false;
+  const crowdP = ports.crowd
+    ? ports.crowd(target).catch(() => {
+        crowdFailed = true;
+        return undefined;
+      })
+    : Promise.resolve(undefined);
 
   const probes: ProbeResult[] = [];
   let round = await ports.probe(req);
@@ -77,7 +84,7 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
 
   const [status, crowd] = await Promise.all([statusP, crowdP]);
   const silentRegions = (ports.regions ?? []).filter((r) => !lastByRegion.has(r));
-  const verdict = decideVerdict({
+  const decided = decideVerdict({
     name: target.name,
     probes,
     ...(silentRegions.length ? { silentRegions } : {}),
@@ -87,6 +94,7 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
     ...(opts.component ? { component: opts.component } : {}),
     ...(policy.thresholds ? { thresholds: policy.thresholds } : {}),
   });
+  const verdict = crowdFailed ? { ...decided, reasons: [...decided.reasons, "Other teams' reports are unavailable right now (isdown's store is failing)."] } : decided;
   return {
     target,
     verdict,

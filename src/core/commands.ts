@@ -88,7 +88,11 @@ export interface ParseOptions {
   readonly minIntervalMs?: number;
 }
 
+/** A whole command line; anything longer is refused before it is read. */
+export const MAX_COMMAND_LENGTH = 2_000;
+
 export function parseCommand(input: string, opts: ParseOptions = {}): ParseResult {
+  if (input.length > MAX_COMMAND_LENGTH) return { ok: false, error: `That is ${input.length.toLocaleString('en-US')} characters; a command is at most ${MAX_COMMAND_LENGTH.toLocaleString('en-US')}.`, usage: USAGE.help };
   const stripped = input.trim().replace(/^\/isdown\b/i, '').trim();
   const { tokens, error } = tokenize(stripped);
   if (error) return { ok: false, error, usage: USAGE.help };

@@ -27,13 +27,16 @@ export interface ChatAdapter {
 }
 
 /**
- * A delivery that failed. `retryAfterMs` is the platform's own word (429 Retry-After);
- * `gone` means retrying is pointless (bot removed, channel archived or deleted).
+ * A delivery that failed. `retryAfterMs` is the platform's own word (429 Retry-After).
+ * `gone` is only what the platform says of the channel: deleted, archived, the bot removed or
+ * without access there; retrying is pointless and the watch is paused. `unavailable` is about
+ * the whole platform here (its token refused, or no adapter for it in this process): nothing is
+ * dropped, the alert waits and is delivered once the platform is back.
  */
 export class DeliveryError extends Error {
   constructor(
     message: string,
-    readonly opts: { readonly retryAfterMs?: number; readonly gone?: boolean; readonly code?: string } = {},
+    readonly opts: { readonly retryAfterMs?: number; readonly gone?: boolean; readonly unavailable?: boolean; readonly code?: string } = {},
   ) {
     super(message);
     this.name = 'DeliveryError';

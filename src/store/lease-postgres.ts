@@ -5,8 +5,8 @@ import type { LeaseBackend } from './locks.ts';
  * Leases in a table of their own. Taking one is a single INSERT … ON CONFLICT that succeeds
  * only when the row is absent or expired, so two processes can never both hold it.
  */
-export function postgresLeases(url: string, table: string): LeaseBackend {
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+export function postgresLeases(url: string, table: string, timeoutMs = 5_000): LeaseBackend {
+  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
   pool.on('error', () => {}); // an idle client's error; queries report their own
   const t = `${table}_leases`;
   let ready: Promise<unknown> | undefined;

@@ -5,8 +5,9 @@ import type { LeaseBackend } from './locks.ts';
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
-export function redisLeases(url: string, prefix: string): LeaseBackend {
-  const redis = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: false });
+export function redisLeases(url: string, prefix: string, timeoutMs = 5_000): LeaseBackend {
+  // Every command answers or fails within the store's time limit, even while Redis is stopped.
+  const redis = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: false, commandTimeout: timeoutMs, connectTimeout: timeoutMs });
   redis.on('error', () => {}); // commands reject with the error; the event would otherwise crash the process
   const k = (key: string) => `${prefix}:lease:${key}`;
   return {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreFailure } from '../core/store-port.ts';
+import { describeStoreError } from './guarded.ts';
 import { KeyedMutex } from './mutex.ts';
 
 /**
@@ -21,9 +23,19 @@ export interface LeaseBackend {
   close(): Promise<void>;
 }
 
-export class LockTimeoutError extends Error {
+/** The lock could not be had in time: to the caller, the store is failing. */
+export class LockTimeoutError extends StoreFailure {
   constructor(key: string, waitedMs: number) {
-    super(`could not lock "${key}" within ${waitedMs} ms; another isdown process holds it (is the store reachable and are clocks sane?)`);
+    super(`could not lock "${key}" within ${waitedMs / 1_000} s; another isdown process holds it`, 'write');
+  }
+}
+
+/** A lease call that failed is a store failure, in the store's own words. */
+async function leaseCall<T>(what: () => Promise<T>): Promise<T> {
+  try {
+    return await what();
+  } catch (err) {
+    throw err instanceof StoreFailure ? err : new StoreFailure(describeStoreError(err), 'write');
   }
 }
 
@@ -40,7 +52,7 @@ export function leaseLocks(backend: LeaseBackend, opts: { waitMs?: number; lease
         const token = randomUUID();
         const started = Date.now();
         let pause = 2;
-        while (!(await backend.tryAcquire(key, token, leaseMs))) {
+        while (!(await leaseCall(() => backend.tryAcquire(key, token, leaseMs)))) {
           if (Date.now() - started > waitMs) throw new LockTimeoutError(key, waitMs);
           await sleep(pause + Math.random() * pause);
           pause = Math.min(pause * 2, 50);
@@ -48,7 +60,8 @@ export function leaseLocks(backend: LeaseBackend, opts: { waitMs?: number; lease
         try {
           return await fn();
         } finally {
-          await backend.release(key, token);
+          // A release that fails (the store went away) is not the work's failure: the lease lapses by itself.
+          await backend.release(key, token).catch(() => undefined);
         }
       });
     },

@@ -1,4 +1,4 @@
-import type { Keyv } from 'keyv';
+import type { KeyValue } from '../core/store-port.ts';
 import type { Incident } from '../core/incident.ts';
 import type { MonitorState } from '../core/monitor.ts';
 import { channelId, sameChannel, type ChannelRef, type MonitorRecord, type MonitorSpec, type Watch } from '../core/watch.ts';
@@ -18,6 +18,8 @@ export interface MonitorRepository {
   /** Changes one channel's watch (pause, mute); returns the updated record. */
   updateWatch(key: string, channel: ChannelRef, change: (w: Watch) => Watch): Promise<MonitorRecord | undefined>;
   forChannel(channel: ChannelRef): Promise<MonitorRecord[]>;
+  /** How many watches a channel holds, and how many one person set in that platform and tenant (limits). */
+  counts(channel: ChannelRef, user: string): Promise<{ channel: number; person: number }>;
   getState(key: string): Promise<MonitorState | undefined>;
   saveState(key: string, state: MonitorState): Promise<void>;
   getIncident(id: string): Promise<Incident | undefined>;
@@ -31,8 +33,11 @@ const MAX_INCIDENTS_PER_MONITOR = 200;
 // of them: adding a watch stays fast at tens of thousands of monitors.
 const BUCKETS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const bucketOf = (key: string) => `monitors:${key.slice(0, 2)}`;
+/** The watches one person set, per platform and tenant: "<monitor key>|<channel id>". */
+const ownerOf = (channel: ChannelRef, user: string) => `owner:${channel.platform}:${channel.tenant}:${user}`;
+const ownedItem = (key: string, channel: ChannelRef) => `${key}|${channelId(channel)}`;
 
-export function createMonitorRepository(kv: Keyv, opts: { retentionMs: number; now?: () => number; lock?: Locks }): MonitorRepository {
+export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: number; now?: () => number; lock?: Locks }): MonitorRepository {
   const now = opts.now ?? Date.now;
   const mutex = opts.lock ?? localLocks();
   const listOf = async (k: string) => (await kv.get<string[]>(k)) ?? [];
@@ -63,10 +68,13 @@ export function createMonitorRepository(kv: Keyv, opts: { retentionMs: number; n
       return mutex.run(`monitor:${spec.key}`, async () => {
         const existing = await kv.get<MonitorRecord>(`monitor:${spec.key}`);
         const others = (existing?.watches ?? []).filter((w) => !sameChannel(w.channel, watch.channel));
-        const replaced = existing !== undefined && others.length !== existing.watches.length;
+        const previous = existing?.watches.find((w) => sameChannel(w.channel, watch.channel));
+        const replaced = previous !== undefined;
         const record: MonitorRecord = { ...spec, watches: [...others, watch] };
         await kv.set(`monitor:${spec.key}`, record);
         await addTo(`channel:${channelId(watch.channel)}`, spec.key);
+        if (previous && previous.createdBy !== watch.createdBy) await removeFrom(ownerOf(watch.channel, previous.createdBy), ownedItem(spec.key, watch.channel));
+        await addTo(ownerOf(watch.channel, watch.createdBy), ownedItem(spec.key, watch.channel));
         if (!existing) await addTo(bucketOf(spec.key), spec.key);
         return { record, created: !existing, replaced };
       });
@@ -76,7 +84,9 @@ export function createMonitorRepository(kv: Keyv, opts: { retentionMs: number; n
         const existing = await kv.get<MonitorRecord>(`monitor:${key}`);
         if (!existing || !existing.watches.some((w) => sameChannel(w.channel, channel))) return { removed: false };
         const watches = existing.watches.filter((w) => !sameChannel(w.channel, channel));
+        const gone = existing.watches.find((w) => sameChannel(w.channel, channel))!;
         await removeFrom(`channel:${channelId(channel)}`, key);
+        await removeFrom(ownerOf(channel, gone.createdBy), ownedItem(key, channel));
         if (watches.length === 0) {
           await kv.delete(`monitor:${key}`);
           await removeFrom(bucketOf(key), key);
@@ -100,6 +110,10 @@ export function createMonitorRepository(kv: Keyv, opts: { retentionMs: number; n
       const keys = await listOf(`channel:${channelId(channel)}`);
       const records = await Promise.all(keys.map((k) => kv.get<MonitorRecord>(`monitor:${k}`)));
       return records.filter((r): r is MonitorRecord => r !== undefined);
+    },
+    async counts(channel, user) {
+      const [inChannel, owned] = await Promise.all([listOf(`channel:${channelId(channel)}`), listOf(ownerOf(channel, user))]);
+      return { channel: inChannel.length, person: owned.length };
     },
     getState: (key) => kv.get<MonitorState>(`state:${key}`),
     async saveState(key, state) {

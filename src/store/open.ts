@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Keyv } from 'keyv';
+import { guardKeyv, type GuardedStore, type StoreHealth } from './guarded.ts';
+import { redactUrl } from '../core/redact.ts';
 import { leaseLocks, localLocks, type LeaseBackend, type Locks } from './locks.ts';
 
 /**
@@ -8,66 +10,74 @@ import { leaseLocks, localLocks, type LeaseBackend, type Locks } from './locks.t
  * its own namespace on one connection.
  */
 export interface StoreHandle {
+  /** The store's URL with any password hidden, for messages. */
   readonly url: string;
-  /** One keyv over one connection; repositories prefix their own keys ("reports:github"). */
-  readonly kv: Keyv;
+  /** One guarded keyv over one connection; repositories prefix their own keys ("reports:github"). */
+  readonly kv: GuardedStore;
   /** Read-modify-write locks that hold across every process sharing this store. */
   readonly lock: Locks;
   /** Leases in the shared store (Redis, Postgres); absent for the embedded one-process store. */
   readonly leases?: LeaseBackend;
+  health(): StoreHealth;
   close(): Promise<void>;
 }
 
-export async function openStore(url: string, opts: { prefix?: string } = {}): Promise<StoreHandle> {
+export interface StoreOptions {
+  readonly prefix?: string;
+  /** Every store operation's time limit (ISDOWN_STORE_TIMEOUT). */
+  readonly timeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export async function openStore(url: string, opts: StoreOptions = {}): Promise<StoreHandle> {
   const prefix = opts.prefix ?? 'isdown';
+  const timeoutMs = opts.timeoutMs ?? 5_000;
+  const log = opts.log ?? (() => {});
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each keyv adapter has its own store type
-  let makeStore: () => any;
+  let store: any;
   const closers: (() => Promise<void>)[] = [];
   let leases: LeaseBackend | undefined;
+  const table = prefix.replace(/[^a-z0-9_]/gi, '_');
   if (url.startsWith('sqlite://')) {
     const path = url.slice('sqlite://'.length);
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     const { default: KeyvSqlite } = await import('@keyv/sqlite');
-    const store = new KeyvSqlite({ uri: `sqlite://${path}`, table: prefix.replace(/[^a-z0-9_]/gi, '_'), busyTimeout: 10_000 });
-    makeStore = () => store;
+    // Waiting on SQLite's own lock stays inside the operation's time limit.
+    store = new KeyvSqlite({ uri: `sqlite://${path}`, table, busyTimeout: Math.max(100, timeoutMs - 1_000) });
     closers.push(async () => {
       await store.disconnect();
     });
   } else if (/^rediss?:\/\//.test(url)) {
     const { default: KeyvRedis } = await import('@keyv/redis');
-    const store = new KeyvRedis(url);
-    makeStore = () => store;
+    store = new KeyvRedis(url, { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: timeoutMs });
     const { redisLeases } = await import('./lease-redis.ts');
-    leases = redisLeases(url, prefix);
+    leases = redisLeases(url, prefix, timeoutMs);
     closers.push(async () => {
       await store.disconnect();
     });
   } else if (/^postgres(ql)?:\/\//.test(url)) {
-    const { default: KeyvPostgres } = await import('@keyv/postgres');
-    const table = prefix.replace(/[^a-z0-9_]/gi, '_');
-    const store = new KeyvPostgres({ uri: url, table });
-    makeStore = () => store;
+    const { PostgresKv } = await import('./postgres-kv.ts');
+    store = new PostgresKv(url, table, { timeoutMs, log });
     const { postgresLeases } = await import('./lease-postgres.ts');
-    leases = postgresLeases(url, table);
-    closers.push(async () => {
-      // @keyv/postgres keeps one pool per process: a second store closing it is not an error.
-      await store.disconnect().catch((err: Error) => {
-        if (!/end on pool more than once/.test(err.message)) throw err;
-      });
-    });
+    leases = postgresLeases(url, table, timeoutMs);
+    closers.push(() => store.disconnect());
   } else {
     throw new Error(`unsupported STORE_URL scheme: ${url.split(':')[0]}`);
   }
-  const kv = new Keyv({ store: makeStore(), namespace: prefix });
-  kv.on('error', () => {}); // errors reach the caller as rejected promises; keyv also emits them
+  const shown = redactUrl(url);
+  const kv = guardKeyv(new Keyv({ store, namespace: prefix }), {
+    timeoutMs,
+    onChange: (h) => log(h.ok ? `isdown: the store (${shown}) answers again` : `isdown: the store (${shown}) is failing: ${h.error}`),
+  });
   const shared = leases;
   return {
-    url,
+    url: shown,
     kv,
     lock: shared ? leaseLocks(shared) : localLocks(),
     ...(shared ? { leases: shared } : {}),
+    health: () => kv.health(),
     async close() {
-      for (const c of closers) await c();
+      for (const c of closers) await c().catch(() => undefined);
       await shared?.close();
     },
   };

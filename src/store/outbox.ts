@@ -1,4 +1,4 @@
-import type { Keyv } from 'keyv';
+import type { KeyValue } from '../core/store-port.ts';
 import type { Message } from '../core/messages.ts';
 import type { PlatformRef } from '../core/notify.ts';
 import { channelId, type ChannelRef } from '../core/watch.ts';
@@ -47,7 +47,7 @@ export interface OutboxRepository {
 /** How long a delivered id is remembered: far longer than any restart takes. */
 const SENT_MEMORY_MS = 7 * 86_400_000;
 
-export function createOutboxRepository(kv: Keyv, mutex: Locks = localLocks()): OutboxRepository {
+export function createOutboxRepository(kv: KeyValue, mutex: Locks = localLocks()): OutboxRepository {
   const index = async () => (await kv.get<string[]>('outbox')) ?? [];
   return {
     enqueue(entries) {

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Keyv } from 'keyv';
+import type { KeyValue } from '../core/store-port.ts';
 import { addReport, CROWD, summarise, type CrowdReport } from '../core/crowd.ts';
 import type { CrowdSummary } from '../core/types.ts';
 import { localLocks, type Locks } from './locks.ts';
@@ -13,7 +13,7 @@ export interface ReportRepository {
  * Crowd reports, one list per service. User ids are stored as a keyed hash: the key is made
  * once per store and never leaves it, so a leaked database does not name anyone.
  */
-export async function createReportRepository(kv: Keyv, mutex: Locks = localLocks()): Promise<ReportRepository> {
+export async function createReportRepository(kv: KeyValue, mutex: Locks = localLocks()): Promise<ReportRepository> {
   // Made once per store; under the lock, so processes starting together agree on one key.
   const key = await mutex.run('meta:user-hash-key', async () => {
     const existing = await kv.get<string>('meta:user-hash-key');

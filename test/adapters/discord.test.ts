@@ -200,6 +200,32 @@ describe('the real discord.js against a fake Discord', () => {
     assert.equal(root.embeds[0]!.color, COLORS.up);
   });
 
+  it('two incidents in one channel are two alerts, each with its own replies (one nonce per message)', async () => {
+    for (const p of ['/n1', '/n2']) {
+      site.set(p, { kind: 'ok', body: 'fine' });
+      const w = discord.interact(command('watch', { service: `${site.url}${p}`, every: '1s' }, { channel: C1 }));
+      await until(() => discord.responses.get(w)?.original, `watch ${p}`);
+      await until(() => (site.hits.get(p) ?? 0) >= 2, `first checks of ${p}`);
+    }
+    const roots = () => discord.messages.filter((m) => m.channel_id === C1 && !m.message_reference);
+    site.set('/n1', { kind: 'status', status: 503 });
+    const first = await until(() => roots().find((m) => /\/n1 is down/.test(m.embeds[0]?.title ?? '')), 'first root');
+    site.set('/n2', { kind: 'status', status: 503 });
+    const second = await until(() => roots().find((m) => /\/n2 is down/.test(m.embeds[0]?.title ?? '')), 'second root, not the first one returned again');
+    assert.notEqual(second.id, first.id);
+    site.set('/n1', { kind: 'ok', body: 'fine' });
+    site.set('/n2', { kind: 'ok', body: 'fine' });
+    const recovered = (root: { id: string }) => discord.messages.find((m) => m.channel_id === C1 && m.message_reference?.message_id === root.id && /recovered/.test(m.embeds[0]?.title ?? ''));
+    const r1 = await until(() => recovered(first), 'first recovery reply');
+    const r2 = await until(() => recovered(second), 'second recovery reply');
+    assert.match(r1.embeds[0]!.title ?? '', /\/n1 recovered/);
+    assert.match(r2.embeds[0]!.title ?? '', /\/n2 recovered/);
+    const mine = discord.messages.filter((m) => m.channel_id === C1);
+    assert.equal(new Set(mine.map((m) => m.id)).size, mine.length, 'every message is its own');
+    assert.equal(new Set(mine.map((m) => m.nonce)).size, mine.length, 'every message has its own nonce');
+    assert.equal(roots().length, 2);
+  });
+
   it('survives rate limits with no loss and no double', async () => {
     site.set('/rl', { kind: 'ok', body: 'fine' });
     const w = discord.interact(command('watch', { service: `${site.url}/rl`, every: '1s' }, { channel: C3 }));

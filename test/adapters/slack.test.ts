@@ -211,7 +211,7 @@ describe('many workspaces: OAuth install, isolation, uninstall', () => {
     const config = loadConfig({
       SLACK_CLIENT_ID: 'test-client-id',
       SLACK_CLIENT_SECRET: 'test-client-secret',
-      SLACK_STATE_SECRET: 'test-state-secret',
+      SLACK_STATE_SECRET: 'test-state-secret-of-some-length',
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_API_URL: slack.apiUrl,
       STORE_URL: `sqlite://${scratchDir()}/s.sqlite`,

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Keyv } from 'keyv';
-import type { Notifier } from '../../src/app/notifier.ts';
+import { memoryStore } from '../../src/store/guarded.ts';
 import { createWatcher, nextAligned, stableOffset } from '../../src/app/watcher.ts';
 import { adhocTarget } from '../../src/checks/adhoc.ts';
 import { makePolicy } from '../../src/checks/ssrf.ts';
@@ -9,15 +8,15 @@ import { DEFAULT_THRESHOLDS } from '../../src/core/monitor.ts';
 import type { ProbeResult } from '../../src/core/types.ts';
 import { monitorKey } from '../../src/core/watch.ts';
 import { createMonitorRepository } from '../../src/store/monitors.ts';
+import { quietNotifier } from '../support/notifier.ts';
 
-const quietNotifier: Notifier = { enqueue: async () => {}, resume: async () => {}, health: () => ({ pending: 0, stuck: 0, oldestMs: 0 }), idle: async () => {}, stop: async () => {} };
 
 describe('a scheduler taking over', () => {
   it('runs at once the monitors whose slot fell in the hand-over gap, and only those', async () => {
     const T = Date.UTC(2026, 10, 25, 12, 0, 0);
     const INTERVAL = 60_000;
     const GAP = 12_000;
-    const repo = createMonitorRepository(new Keyv(), { retentionMs: 86_400_000, now: () => T });
+    const repo = createMonitorRepository(memoryStore(), { retentionMs: 86_400_000, now: () => T });
     const keys = new Map<string, string>();
     for (let i = 0; i < 120; i++) {
       const r = adhocTarget(`https://example.com/m${i}`, makePolicy());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Keyv } from 'keyv';
+import { memoryStore } from '../../src/store/guarded.ts';
 import { createNotifier } from '../../src/app/notifier.ts';
 import { infoMessage, type Message } from '../../src/core/messages.ts';
 import { DeliveryError, nextAttemptDelay, type ChatAdapter, type PlatformRef } from '../../src/core/notify.ts';
@@ -56,7 +56,7 @@ function flakyPlatform(failures: (DeliveryError | null)[]) {
 
 describe('notifier and outbox', () => {
   it('an adapter that fails 5 times then succeeds: one delivery, in order, nothing left', async () => {
-    const kv = new Keyv();
+    const kv = memoryStore();
     const outbox = createOutboxRepository(kv);
     const fail = () => new DeliveryError('503 from platform');
     const platform = flakyPlatform([fail(), fail(), fail(), fail(), fail()]);
@@ -70,7 +70,7 @@ describe('notifier and outbox', () => {
   });
 
   it('a failed thread reply is retried alone: the root is not edited twice', async () => {
-    const kv = new Keyv();
+    const kv = memoryStore();
     const outbox = createOutboxRepository(kv);
     const platform = flakyPlatform([null, null, new DeliveryError('rate limited', { retryAfterMs: 1 })]);
     const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, backoff: { baseMs: 1, maxMs: 5 }, log: () => {} });
@@ -81,7 +81,7 @@ describe('notifier and outbox', () => {
   });
 
   it("honours the platform's Retry-After exactly", async () => {
-    const kv = new Keyv();
+    const kv = memoryStore();
     const outbox = createOutboxRepository(kv);
     let t = 1_000_000;
     const platform = flakyPlatform([new DeliveryError('ratelimited', { retryAfterMs: 30_000 })]);
@@ -97,7 +97,7 @@ describe('notifier and outbox', () => {
   });
 
   it('enqueueing the same event twice, or after it was sent, delivers it once', async () => {
-    const kv = new Keyv();
+    const kv = memoryStore();
     const outbox = createOutboxRepository(kv);
     const platform = flakyPlatform([]);
     const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, log: () => {} });
@@ -111,7 +111,7 @@ describe('notifier and outbox', () => {
   });
 
   it('resumes what a previous process left in the outbox', async () => {
-    const kv = new Keyv();
+    const kv = memoryStore();
     const outbox = createOutboxRepository(kv);
     await outbox.enqueue([entry('left', 'i5', 'down')]);
     const platform = flakyPlatform([]);
@@ -123,7 +123,7 @@ describe('notifier and outbox', () => {
   });
 
   it('a channel that is gone drops its queue and asks to pause its watches, once', async () => {
-    const kv = new Keyv();
+    const kv = memoryStore();
     const outbox = createOutboxRepository(kv);
     const platform = flakyPlatform([new DeliveryError('not_in_channel', { gone: true })]);
     const gone: string[] = [];
@@ -138,6 +138,51 @@ describe('notifier and outbox', () => {
     await notifier.idle();
     assert.deepEqual(gone, ['C1 not_in_channel']);
     assert.deepEqual(await outbox.pending(), []);
+    await notifier.stop();
+  });
+
+  it('a platform not set up in this process (a deploy without its token) keeps its alerts and delivers them once it is back', async () => {
+    const kv = memoryStore();
+    const outbox = createOutboxRepository(kv);
+    const gone: string[] = [];
+    const first = createNotifier({ outbox, adapters: new Map(), refTtlMs: 60_000, backoff: { baseMs: 2, maxMs: 10 }, log: () => {}, onChannelGone: async (c) => void gone.push(c.channel) });
+    await first.enqueue([entry('n1', 'i7', 'down'), entry('n2', 'i7', 'worse', 'worse')]);
+    for (let i = 0; i < 200 && ((await outbox.pending())[0]?.attempts ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(first.platforms(), { test: { ok: false, error: 'test is not set up in this process (is its token set?)', since: first.platforms().test!.since } });
+    await first.stop();
+    assert.deepEqual(gone, [], 'nothing was paused');
+    assert.deepEqual((await outbox.pending()).map((e) => e.id), ['n1', 'n2'], 'nothing was dropped');
+    // The next start has the platform again.
+    const platform = flakyPlatform([]);
+    const second = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, log: () => {} });
+    await second.resume();
+    await second.idle();
+    assert.deepEqual(platform.accepted, ['post root: down', 'update m1 root: worse', 'reply m1 worse']);
+    assert.deepEqual(second.platforms(), {});
+    await second.stop();
+  });
+
+  it('a refused token keeps the alerts waiting, says so once, and delivers when it works again', async () => {
+    const kv = memoryStore();
+    const outbox = createOutboxRepository(kv);
+    const refused = () => new DeliveryError('Slack refused the token (invalid_auth)', { unavailable: true, code: 'invalid_auth' });
+    const platform = flakyPlatform([refused(), refused(), refused()]);
+    const logs: string[] = [];
+    const gone: string[] = [];
+    let seenDown = false;
+    const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, backoff: { baseMs: 2, maxMs: 10 }, log: (l) => logs.push(l), onChannelGone: async (c) => void gone.push(c.channel) });
+    await notifier.enqueue([entry('t1', 'i8', 'down')]);
+    for (let i = 0; i < 200 && !seenDown; i++) {
+      seenDown = notifier.platforms().test?.error === 'Slack refused the token (invalid_auth)';
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await notifier.idle();
+    assert.ok(seenDown, 'platforms() named it while it failed');
+    assert.deepEqual(platform.accepted, ['post root: down']);
+    assert.deepEqual(gone, []);
+    assert.deepEqual(notifier.platforms(), {});
+    assert.equal(logs.filter((l) => l.includes('wait: Slack refused the token')).length, 1, logs.join('\n'));
+    assert.equal(logs.filter((l) => l.includes('delivering to test again')).length, 1);
     await notifier.stop();
   });
 

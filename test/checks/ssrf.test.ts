@@ -41,6 +41,8 @@ const HOSTILE: string[] = [
   'http://[::ffff:7f00:1]/',
   'http://[::ffff:10.0.0.1]/',
   'http://[::ffff:169.254.169.254]/',
+  'http://168.63.129.16/machine?comp=goalstate',
+  'http://[::ffff:168.63.129.16]/',
   'http://[::127.0.0.1]/',
   'http://[fe80::1]/',
   'http://[fc00::1]/',
@@ -111,6 +113,9 @@ describe('SSRF guard: connect-time addresses', () => {
     ['::ffff:127.0.0.1', false],
     ['10.0.0.1', false],
     ['169.254.169.254', false],
+    ['168.63.129.16', false], // Azure's platform address
+    ['64:ff9b::a83f:8110', false], // the same through NAT64
+    ['168.63.129.17', true],
     ['fe80::1%eth0', false],
     ['::1', false],
     ['not-an-ip', false],

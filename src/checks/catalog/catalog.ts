@@ -184,6 +184,9 @@ export function toTarget(s: Service): Target {
   };
 }
 
+/** Words longer than this get no "did you mean": see suggest(). */
+export const MAX_SUGGEST_LENGTH = 64;
+
 export interface ServiceIndex {
   lookup(input: string): Service | undefined;
   suggest(input: string, max?: number): string[];
@@ -222,6 +225,8 @@ export function indexCatalog(services: readonly Service[]): ServiceIndex {
     },
     suggest(input, max = 3) {
       const key = normalise(input);
+      // Edit distance costs length × length: a name longer than any service's is no typo of one.
+      if (key.length > MAX_SUGGEST_LENGTH) return [];
       const limit = Math.max(1, Math.min(3, Math.floor(key.length / 3)));
       const near = keys.map((k) => ({ k, d: editDistance(key, k) })).filter((x) => x.d <= limit);
       // Only the closest: "twiter" is one letter from twitter and two from twitch.
@@ -234,7 +239,7 @@ export function indexCatalog(services: readonly Service[]): ServiceIndex {
         .slice(0, max);
     },
     complete(input, max) {
-      const key = normalise(input);
+      const key = normalise(input.slice(0, MAX_SUGGEST_LENGTH));
       const scored = services.map((s) => {
         const names = [s.id, normalise(s.name), ...s.aliases.map(normalise)];
         const prefix = names.some((n) => n.startsWith(key));
@@ -262,9 +267,10 @@ export function createResolver(index: ServiceIndex, policy: AddressPolicy): (inp
     const suggestions = index.suggest(word);
     const named = suggestions.map((id) => index.lookup(id)!.id);
     const mean = named.length ? ` — did you mean ${named.join(' or ')}?` : '.';
+    const shown = word.length > MAX_SUGGEST_LENGTH ? `${word.slice(0, MAX_SUGGEST_LENGTH)}…` : word;
     return {
       ok: false,
-      message: `I don't know "${word}"${mean} To check a website instead, give its address, like ${word.toLowerCase().replace(/\s+/g, '')}.com.`,
+      message: `I don't know "${shown}"${mean} To check a website instead, give its address, like ${shown.toLowerCase().replace(/\s+/g, '')}.com.`,
       suggestions: named,
     };
   };

@@ -80,9 +80,36 @@ function readEntries(xml: string): { title: string; entries: Entry[] } {
   throw new PayloadError('the document is neither an RSS nor an Atom feed');
 }
 
+/**
+ * Tags out, in one pass: each "<" looks for its ">" once, and once none is left every later
+ * "<" is text. (The pattern /<[^>]+>/g rescans to the end from every "<" of an unclosed run:
+ * 128 KB of "<" took 39 s.)
+ */
+export function stripTags(html: string): string {
+  let out = '';
+  let i = 0;
+  while (i < html.length) {
+    const open = html.indexOf('<', i);
+    if (open === -1) break;
+    const close = html.indexOf('>', open + 1);
+    if (close === -1) break;
+    out += `${html.slice(i, open)} `;
+    i = close + 1;
+  }
+  return out + html.slice(i);
+}
+
+/** The inside of the first <p>…</p>, or the whole text when there is none; linear. */
+function firstParagraph(html: string): string {
+  const lower = html.toLowerCase();
+  const start = lower.indexOf('<p>');
+  if (start === -1) return html;
+  const end = lower.indexOf('</p>', start + 3);
+  return end === -1 ? html : html.slice(start + 3, end);
+}
+
 function plain(html: string): string {
-  return html
-    .replace(/<[^>]+>/g, ' ')
+  return stripTags(html)
     .replace(/&nbsp;/g, ' ')
     .replace(/&amp;/g, '&')
     .replace(/&lt;/g, '<')
@@ -112,7 +139,7 @@ export const feed: StatusProvider = {
     for (const e of entries) {
       const age = ctx.now - e.updated;
       const stated = /<strong>([^<]+)<\/strong>/i.exec(e.html)?.[1]?.trim();
-      const dated = plain(/<p>([\s\S]*?)<\/p>/i.exec(e.html)?.[1] ?? e.html).replace(/^.*?\b(UTC|GMT|[+-]\d{2}:?\d{2})\b\s*/, '');
+      const dated = plain(firstParagraph(e.html)).replace(/^.*?\b(UTC|GMT|[+-]\d{2}:?\d{2})\b\s*/, '');
       // "Monitoring - A fix has been applied": the status is said separately, keep the words.
       const firstUpdate = stated && dated.startsWith(stated) ? dated.slice(stated.length).replace(/^\s*-\s*/, '') : dated;
       const words = `${e.title} ${plain(e.html)}`;

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createWatcher } from '../../src/app/watcher.ts';
+import { loadConfig } from '../../src/app/config.ts';
+import { adhocTarget } from '../../src/checks/adhoc.ts';
+import { makePolicy } from '../../src/checks/ssrf.ts';
+import { DEFAULT_THRESHOLDS } from '../../src/core/monitor.ts';
+import type { ProbeResult } from '../../src/core/types.ts';
+import { monitorKey } from '../../src/core/watch.ts';
+import { memoryStore } from '../../src/store/guarded.ts';
+import { createMonitorRepository } from '../../src/store/monitors.ts';
+import { quietNotifier } from '../support/notifier.ts';
+
+
+describe('one host that never answers', () => {
+  it('does not hold up checks of other hosts, at the default concurrency settings', async () => {
+    const defaults = loadConfig({});
+    const repo = createMonitorRepository(memoryStore(), { retentionMs: 86_400_000 });
+    const channel = { platform: 'test', tenant: 'T', channel: 'C' };
+    // More monitors on the stuck host than there are global slots, added first so they are first in line.
+    const stuck = defaults.checkConcurrency + 100;
+    for (const [host, n] of [['stuck.example', stuck], ['healthy.example', 100]] as const) {
+      for (let i = 0; i < n; i++) {
+        const r = adhocTarget(`https://${host}/m${i}`, makePolicy());
+        if (!r.ok) throw new Error(r.message);
+        await repo.watch({ key: monitorKey(r.target.id, {}), target: r.target }, { channel, everyMs: 60_000, createdBy: 'U', createdAt: 0 });
+      }
+    }
+    const healthy = new Map<string, number>();
+    const never = new Promise<ProbeResult[]>(() => {});
+    const probe = async (req: { url: string }): Promise<ProbeResult[]> => {
+      if (req.url.includes('stuck.example')) return never;
+      healthy.set(req.url, Date.now());
+      return [{ url: req.url, finalUrl: req.url, region: 'local', ok: true, status: 200, latency: { dns: 1, connect: 1, tls: 1, firstByte: 5, total: 6 }, reusedConnection: false, bytesRead: 2, truncated: false, redirects: [], at: Date.now() }];
+    };
+    const watcher = createWatcher({
+      repo,
+      notifier: quietNotifier,
+      ports: { probe, sleep: async () => {}, control: async () => undefined },
+      policy: { confirmAttempts: 1, confirmDelayMs: 0 },
+      thresholds: DEFAULT_THRESHOLDS,
+      concurrency: defaults.checkConcurrency,
+      perHostConcurrency: defaults.hostConcurrency,
+      autoStart: false,
+    });
+    // Everyone due now, as after a hand-over.
+    await watcher.start({ catchUpMs: 120_000 });
+    const started = Date.now();
+    watcher.tick();
+    for (let i = 0; i < 100 && healthy.size < 100; i++) await new Promise((r) => setTimeout(r, 20));
+    const running = watcher.stats().running;
+    // stop() would wait for the stuck checks; the test is over, so it is not awaited.
+    void watcher.stop();
+    assert.equal(healthy.size, 100, `every healthy monitor was checked (${healthy.size} were; ${running} checks in flight)`);
+    const lastMs = Math.max(...healthy.values()) - started;
+    assert.ok(lastMs < 2_000, `the last healthy check started ${lastMs} ms late`);
+  });
+});
