@@ -1,5 +1,5 @@
 import { parseDuration } from '../../src/core/duration.ts';
-import { HISTORY_WINDOW, type Command, type CommandName } from '../../src/core/commands.ts';
+import { HISTORY_WINDOW, type Command } from '../../src/core/commands.ts';
 
 /**
  * /isdown as Discord subcommands with typed options. The same grammar as everywhere: each
@@ -44,7 +44,6 @@ export const ISDOWN_COMMAND = {
 } as const;
 
 /** Subcommands that change what a channel watches: Manage Server unless the server says otherwise. */
-export const CHANGING: ReadonlySet<CommandName> = new Set(['watch', 'unwatch', 'mute', 'unmute']);
 
 export type OptionReader = (name: string) => string | null;
 

@@ -15,12 +15,12 @@ import {
   type ChatInputCommandInteraction,
   type Interaction,
 } from 'discord.js';
-import type { ServiceIndex } from '../../src/checks/catalog/catalog.ts';
 import type { Bot, Requester } from '../../src/core/bot.ts';
 import { errorMessage, type Message } from '../../src/core/messages.ts';
 import { DeliveryError, type ChatAdapter, type PlatformRef } from '../../src/core/notify.ts';
+import type { CompleteServices } from '../../src/core/types.ts';
 import type { ChannelRef } from '../../src/core/watch.ts';
-import { buttonCommand, CHANGING, toGrammar } from './commands.ts';
+import { buttonCommand, toGrammar } from './commands.ts';
 import { toDiscord } from './embeds.ts';
 
 export interface DiscordSettings {
@@ -31,7 +31,8 @@ export interface DiscordSettings {
 
 export interface DiscordDeps {
   readonly bot: Bot;
-  readonly index: ServiceIndex;
+  /** Service names for autocomplete. */
+  readonly complete: CompleteServices;
   /** The bot left a guild (or it was deleted): its watches go. */
   readonly onGuildGone: (guildId: string) => Promise<void>;
   /** A channel was deleted: its watches go. */
@@ -136,17 +137,13 @@ export function createDiscord(settings: DiscordSettings): DiscordIntegration {
         tenant: i.guildId ?? `dm:${i.user.id}`,
         channel: i.channelId ?? '',
         user: i.user.id,
+        // The role only; what it allows is the core's decision (src/core/policy.ts).
         isAdmin: async () => Boolean(i.memberPermissions?.has(PermissionFlagsBits.ManageGuild)),
       });
-      const canChange = (i: Interaction) => Boolean(i.memberPermissions?.has(PermissionFlagsBits.ManageGuild));
       const payload = (m: Message) => toDiscord(m);
 
       const onCommand = async (i: ChatInputCommandInteraction) => {
         const sub = i.options.getSubcommand();
-        if (CHANGING.has(sub as never) && !canChange(i)) {
-          await i.reply({ ...payload(errorMessage('Changing what this channel watches needs the Manage Server permission.')), flags: MessageFlags.Ephemeral });
-          return;
-        }
         const text = toGrammar(sub, (name) => i.options.getString(name));
         const privately = sub === 'help' || sub === 'list';
         if (privately) {
@@ -168,17 +165,13 @@ export function createDiscord(settings: DiscordSettings): DiscordIntegration {
       const onAutocomplete = async (i: AutocompleteInteraction) => {
         const focused = i.options.getFocused(true);
         if (focused.name !== 'service') return i.respond([]);
-        const choices = deps.index.complete(String(focused.value), 25).map((s) => ({ name: s.name.slice(0, 100), value: s.id }));
+        const choices = deps.complete(String(focused.value), 25).map((s) => ({ name: s.name.slice(0, 100), value: s.id }));
         await i.respond(choices);
       };
 
       const onButton = async (i: ButtonInteraction) => {
         const command = buttonCommand(i.customId);
         if (!command) return;
-        if (CHANGING.has(command.kind) && !canChange(i)) {
-          await i.reply({ ...payload(errorMessage('Muting or watching needs the Manage Server permission.')), flags: MessageFlags.Ephemeral });
-          return;
-        }
         await i.deferReply(command.kind !== 'check' ? { flags: MessageFlags.Ephemeral } : {});
         await i.editReply(payload(await deps.bot.run(command, requester(i))));
       };

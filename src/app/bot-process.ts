@@ -72,7 +72,7 @@ export async function startBotProcess(config: Config, io: BotIo): Promise<Runnin
           let background = false;
           d.start({
             bot: runtime.bot,
-            index: runtime.checker.index,
+            complete: (input, max) => runtime.checker.index.complete(input, max),
             log: io.log,
             onGuildGone: async (guild) => void (await watcher.removeTenant('discord', guild)),
             onChannelDeleted: async (guild, channel) => void (await watcher.removeChannel({ platform: 'discord', tenant: guild, channel })),

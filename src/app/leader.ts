@@ -31,6 +31,7 @@ export function electLeader(opts: LeaderOptions): Leadership {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let busy: Promise<void> = Promise.resolve();
+  let starting: Promise<void> = Promise.resolve();
 
   const attempt = async () => {
     try {
@@ -44,7 +45,13 @@ export function electLeader(opts: LeaderOptions): Leadership {
       if (await opts.leases.tryAcquire(opts.key, token, opts.ttlMs)) {
         leading = true;
         opts.log('isdown: this process now runs the scheduler');
-        await opts.onElected();
+        // Not awaited here: renewals go on, on their own timer, however long loading a large
+        // store takes (awaited, a load longer than the lease lost it to a standby).
+        starting = opts.onElected().catch((err: unknown) => {
+          if (!leading) return;
+          leading = false;
+          opts.onLost(`starting the scheduler failed: ${err instanceof Error ? err.message : String(err)}`);
+        });
       }
     } catch (err) {
       if (leading) {
@@ -71,6 +78,7 @@ export function electLeader(opts: LeaderOptions): Leadership {
       stopped = true;
       if (timer) clearTimeout(timer);
       await busy;
+      await starting;
       if (leading) await opts.leases.release(opts.key, token).catch(() => undefined);
       leading = false;
     },

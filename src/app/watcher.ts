@@ -260,6 +260,12 @@ export function createWatcher(opts: WatcherOptions): Watcher {
    * the stored state, older, makes the state machine announce the outage again, once.
    */
   async function flush(m: Scheduled): Promise<void> {
+    // Unwatched while its round ran: the store has retired it; writing now would bring it back.
+    if (monitors.get(m.record.key) !== m) {
+      m.unrecorded = [];
+      m.stateDirty = false;
+      return;
+    }
     while (m.unrecorded.length) {
       await record_(m, m.unrecorded[0]!);
       m.unrecorded.shift();

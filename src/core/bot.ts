@@ -1,5 +1,6 @@
 import { runCheck, type CheckPolicy, type CheckPorts } from './check.ts';
 import { MUTE_LIMIT, parseCommand, USAGE, WATCH_INTERVAL, type Command } from './commands.ts';
+import { decideChange } from './policy.ts';
 import { isStoreFailure } from './store-port.ts';
 import { checkMessage, errorMessage, helpMessage, infoMessage, type Message } from './messages.ts';
 import { formatDuration } from './duration.ts';
@@ -103,11 +104,10 @@ export function createBot(deps: BotDeps): Bot {
     const resolved = deps.resolve(command.target);
     if (!resolved.ok) return errorMessage(resolved.message);
     const { target } = resolved;
-    if (deps.restrictChanges && (command.kind === 'unwatch' || command.kind === 'mute' || command.kind === 'unmute')) {
-      const theirs = (await port.list(channel)).filter((i) => i.record.target.id === target.id && i.watch.createdBy !== who.user);
-      if (theirs.length && !(await who.isAdmin?.().catch(() => false))) {
-        return errorMessage(`Only an admin, or the person who set this watch, can ${command.kind} ${target.name} here.`);
-      }
+    if (command.kind !== 'history' && deps.restrictChanges) {
+      const owners = (await port.list(channel)).filter((i) => i.record.target.id === target.id).map((i) => i.watch.createdBy);
+      const decision = decideChange({ kind: command.kind, user: who.user, owners, restricted: true });
+      if (!decision.allowed && !(await who.isAdmin?.().catch(() => false))) return errorMessage(`${decision.reason} ${target.name} here.`);
     }
     switch (command.kind) {
       case 'watch': {

@@ -22,6 +22,8 @@ export interface Incident {
   readonly service: string;
   readonly openedAt: number;
   readonly closedAt?: number;
+  /** Closed because no channel watched the service any more, not because it recovered. */
+  readonly unwatchedAt?: number;
   readonly health: Health;
   readonly flapping: boolean;
   readonly timeline: readonly TimelineEntry[];
@@ -136,6 +138,7 @@ export function tellStory(incident: Incident, now: number, clock: ClockFormat = 
     seen.add(s.health);
   });
   if (incident.flapping) parts.push('flapping');
+  if (incident.unwatchedAt !== undefined) parts.push(`no longer watched from ${clock(incident.unwatchedAt)}`);
   parts.push(incident.closedAt === undefined ? `ongoing for ${formatDuration(span(incident, now))}` : `total ${formatDuration(span(incident, now))}`);
   return parts.join(' · ');
 }

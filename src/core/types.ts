@@ -150,3 +150,6 @@ export interface CrowdSummary {
   readonly teams: number;
   readonly windowMs: number;
 }
+
+/** Service names that start like (or nearly like) what a person is typing: Discord's autocomplete asks the core through this. */
+export type CompleteServices = (input: string, max: number) => readonly { readonly id: string; readonly name: string }[];

@@ -57,9 +57,13 @@ export function leaseLocks(backend: LeaseBackend, opts: { waitMs?: number; lease
           await sleep(pause + Math.random() * pause);
           pause = Math.min(pause * 2, 50);
         }
+        // Work that outlasts a third of the lease (a slow platform during a delivery) renews it,
+        // so no other process can take the key while the holder is still at it.
+        const renewal = setInterval(() => void backend.renew(key, token, leaseMs).catch(() => undefined), Math.max(50, Math.floor(leaseMs / 3)));
         try {
           return await fn();
         } finally {
+          clearInterval(renewal);
           // A release that fails (the store went away) is not the work's failure: the lease lapses by itself.
           await backend.release(key, token).catch(() => undefined);
         }

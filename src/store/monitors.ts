@@ -56,6 +56,20 @@ export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: numbe
       }
     });
 
+  /**
+   * A monitor no channel watches any more: its state goes (watching it again starts afresh, not
+   * from an outage long over), and an open incident is closed quietly, so history keeps it for
+   * the retention period like any other.
+   */
+  async function retire(key: string): Promise<void> {
+    await kv.delete(`state:${key}`);
+    const at = now();
+    for (const id of await listOf(`incidents:${key}`)) {
+      const incident = await kv.get<Incident>(`incident:${id}`);
+      if (incident && incident.closedAt === undefined) await kv.set(`incident:${id}`, { ...incident, closedAt: at, unwatchedAt: at }, opts.retentionMs);
+    }
+  }
+
   const repo: MonitorRepository = {
     async all() {
       const buckets = await Promise.all(BUCKETS.map((b) => listOf(`monitors:${b}`)));
@@ -90,6 +104,7 @@ export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: numbe
         if (watches.length === 0) {
           await kv.delete(`monitor:${key}`);
           await removeFrom(bucketOf(key), key);
+          await retire(key);
           return { removed: true };
         }
         const record = { ...existing, watches };

@@ -185,7 +185,13 @@ describe('the real Bolt against a fake Slack', () => {
     assert.match(String(answer.body.text), /is up — it's just you/);
   });
 
-  it('with restricted changes, only the owner or an admin may unwatch', async () => {
+  it('with restricted changes, only the owner or an admin may unwatch, or take the watch over by watching again', async () => {
+    await sendToBot(events, command(`watch 127.0.0.1:${site.port}/story every 24h`, { channel: 'C2', user: 'USTRANGER', id: 'takeover-no' }), { secret: SECRET });
+    const taken = await until(() => slack.responses.find((x) => x.path === '/response/takeover-no'), 'take-over refusal');
+    assert.match(String(taken.body.text), /Only an admin, or the person who set this watch, can change the watch of/);
+    await sendToBot(events, command('list', { channel: 'C2', id: 'list-after-takeover' }), { secret: SECRET });
+    const list = await until(() => slack.responses.find((x) => x.path === '/response/list-after-takeover'), 'list');
+    assert.doesNotMatch(JSON.stringify(list.body), /every 1 d/, 'the watch kept its interval');
     await sendToBot(events, command(`unwatch 127.0.0.1:${site.port}/story`, { channel: 'C2', user: 'USTRANGER', id: 'unwatch-no' }), { secret: SECRET });
     const no = await until(() => slack.responses.find((x) => x.path === '/response/unwatch-no'), 'refusal');
     assert.match(String(no.body.text), /Only an admin, or the person who set this watch/);

@@ -69,4 +69,20 @@ describe('scheduler election', () => {
     assert.equal(l.leading, false);
     await l.stop();
   });
+
+  it('keeps renewing while the new scheduler loads for longer than the lease', async () => {
+    const leases = memoryLeases();
+    const lost: string[] = [];
+    let loaded = false;
+    const slowLoad = () => new Promise<void>((r) => setTimeout(() => ((loaded = true), r()), 600));
+    const a = electLeader({ leases, key: 'slow', ttlMs: 200, everyMs: 20, onElected: slowLoad, onLost: (r) => lost.push(r), log: () => {} });
+    await until(() => a.leading);
+    const b = electLeader({ leases, key: 'slow', ttlMs: 200, everyMs: 20, onElected: async () => {}, onLost: (r) => lost.push(r), log: () => {} });
+    await until(() => loaded);
+    assert.equal(b.leading, false, 'the standby never got the lease while the leader loaded');
+    assert.equal(a.leading, true);
+    assert.deepEqual(lost, []);
+    await b.stop();
+    await a.stop();
+  });
 });

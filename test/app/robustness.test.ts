@@ -89,7 +89,7 @@ describe('start-up that cannot go on, and that must wait', () => {
     const discord = createDiscord({ token: 'MTIz.fake.token', apiUrl: `http://127.0.0.1:${port}/api` });
     const logs: string[] = [];
     let unreachable = 0;
-    const started = discord.start({ bot: {} as never, index: indexCatalog([]), log: (l) => logs.push(l), onGuildGone: async () => {}, onChannelDeleted: async () => {}, onUnreachable: () => unreachable++ });
+    const started = discord.start({ bot: {} as never, complete: () => [], log: (l) => logs.push(l), onGuildGone: async () => {}, onChannelDeleted: async () => {}, onUnreachable: () => unreachable++ });
     for (let i = 0; i < 200 && unreachable < 2; i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(unreachable >= 2, `retried: ${logs.join('\n')}`);
     assert.match(logs[0]!, /^isdown: Discord is not reachable \(.+\); retrying in 1 s$/);

@@ -70,11 +70,19 @@ for (const b of backends) {
       assert.equal((await repo.get(spec.key))!.watches.length, 2);
       assert.deepEqual((await repo.forChannel(channel(2))).map((r) => r.key), [spec.key]);
       await repo.saveIncident({ id: 'inc-1', monitorKey: spec.key, targetId: target.id, openedAt: 1, timeline: [] } as never);
+      await repo.saveState(spec.key, { health: 'down' } as never);
       assert.deepEqual((await repo.incidentsOf(spec.key)).map((i) => i.id), ['inc-1']);
       await repo.unwatch(spec.key, channel(1));
+      assert.ok(await repo.getState(spec.key), 'another channel still watches it: state kept');
       await repo.unwatch(spec.key, channel(2));
       assert.equal(await repo.get(spec.key), undefined);
       assert.deepEqual(await repo.all(), []);
+      // The last channel gone: no state to come back to, the open incident closed quietly but kept for history.
+      assert.equal(await repo.getState(spec.key), undefined);
+      const [kept] = await repo.incidentsOf(spec.key);
+      assert.equal(kept!.id, 'inc-1');
+      assert.ok(kept!.closedAt !== undefined && kept!.unwatchedAt === kept!.closedAt);
+      assert.deepEqual(await repo.counts(channel(1), 'U1'), { channel: 0, person: 0 });
     });
 
     it('outbox: enqueue once, pending, delivered is remembered', async () => {
