@@ -4,7 +4,7 @@ import type { KeyValue } from '../../src/core/store-port.ts';
 import type { Bot, Requester } from '../../src/core/bot.ts';
 import type { Command } from '../../src/core/commands.ts';
 import { errorMessage, type Message } from '../../src/core/messages.ts';
-import { DeliveryError, type ChatAdapter, type PlatformRef } from '../../src/core/notify.ts';
+import { DeliveryError, type ChatAdapter, type DeliveryKey, type PlatformRef } from '../../src/core/notify.ts';
 import type { ChannelRef } from '../../src/core/watch.ts';
 import { ackFirstListener } from './ack-first.ts';
 import { ACTION_IDS, toSlack } from './blocks.ts';
@@ -40,6 +40,8 @@ export interface SlackDeps {
 }
 
 const INSTALL_PATH = '/slack/install';
+/** The metadata event type every alert carries, with its outbox key. */
+const METADATA_EVENT = 'isdown_alert';
 const REDIRECT_PATH = '/slack/oauth_redirect';
 
 /**
@@ -132,13 +134,37 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
     }
   }
 
+  /**
+   * Slack has no idempotency key, but a message can carry metadata: every alert carries its
+   * outbox key, and a step that may have been accepted before a crash is first looked for among
+   * the channel's (or thread's) latest messages. If the lookup itself fails (a missing
+   * *:history scope), posting goes ahead: a rare double is better than a lost alert.
+   */
+  async function findSent(teamId: string, channel: string, key: string, thread?: string): Promise<string | undefined> {
+    try {
+      const client = await clientFor(teamId);
+      const res = thread
+        ? await client.conversations.replies({ channel, ts: thread, limit: 100, include_all_metadata: true })
+        : await client.conversations.history({ channel, limit: 100, include_all_metadata: true });
+      const messages = (res.messages ?? []) as { ts?: string; metadata?: { event_type?: string; event_payload?: { key?: unknown } } }[];
+      return messages.find((m) => m.metadata?.event_type === METADATA_EVENT && m.metadata.event_payload?.key === key)?.ts;
+    } catch (err) {
+      log(`isdown: slack: could not look for an alert already posted (${deliveryError(err).message}); posting it`);
+      return undefined;
+    }
+  }
+
   const adapter: ChatAdapter = {
     platform: 'slack',
-    async post(to: ChannelRef, message: Message, o: { key: string }): Promise<PlatformRef> {
+    async post(to: ChannelRef, message: Message, o: DeliveryKey): Promise<PlatformRef> {
+      if (o.maybeSent) {
+        const found = await findSent(to.tenant, to.channel, o.key);
+        if (found) return { id: found, channel: to.channel };
+      }
       const res = await withFallback(
         (m) =>
           call(to.tenant, (c) =>
-            c.chat.postMessage({ channel: to.channel, text: m.text, ...(m.blocks ? { blocks: m.blocks as never } : {}), metadata: { event_type: 'isdown_alert', event_payload: { key: o.key } } }),
+            c.chat.postMessage({ channel: to.channel, text: m.text, ...(m.blocks ? { blocks: m.blocks as never } : {}), metadata: { event_type: METADATA_EVENT, event_payload: { key: o.key } } }),
           ),
         message,
       );
@@ -147,7 +173,11 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
     async update(to: ChannelRef, ref: PlatformRef, message: Message): Promise<void> {
       await withFallback((m) => call(to.tenant, (c) => c.chat.update({ channel: ref.channel, ts: ref.id, text: m.text, ...(m.blocks ? { blocks: m.blocks as never } : {}) })), message);
     },
-    async reply(to: ChannelRef, parent: PlatformRef, message: Message, o: { broadcast: boolean; key: string }): Promise<PlatformRef> {
+    async reply(to: ChannelRef, parent: PlatformRef, message: Message, o: DeliveryKey & { broadcast: boolean }): Promise<PlatformRef> {
+      if (o.maybeSent) {
+        const found = await findSent(to.tenant, parent.channel, o.key, parent.id);
+        if (found) return { id: found, channel: parent.channel };
+      }
       const res = await withFallback(
         (m) =>
           call(to.tenant, (c) =>
@@ -157,7 +187,7 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
               reply_broadcast: o.broadcast,
               text: m.text,
               ...(m.blocks ? { blocks: m.blocks as never } : {}),
-              metadata: { event_type: 'isdown_alert', event_payload: { key: o.key } },
+              metadata: { event_type: METADATA_EVENT, event_payload: { key: o.key } },
             }),
           ),
         message,

@@ -86,6 +86,11 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     timers.set(cid, t);
   }
 
+  // Entries this process did not make itself: a previous run may have crashed after the platform
+  // accepted one of their steps and before it was recorded.
+  const resumed = new Set<string>();
+  const maybeSent = (e: OutboxEntry) => e.attempts > 0 || resumed.has(e.id);
+
   /** Each accepted step is saved at once, so a retry (or a restart) never repeats it. */
   async function deliver(entry: OutboxEntry, progress: (e: OutboxEntry) => void): Promise<void> {
     const adapter = opts.adapters.get(entry.channel.platform);
@@ -97,7 +102,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     if (!e.done.root) {
       if (ref) await adapter.update(e.channel, ref, e.root);
       else {
-        ref = await adapter.post(e.channel, e.root, { key: `${e.id}:root` });
+        ref = await adapter.post(e.channel, e.root, { key: `${e.id}:root`, maybeSent: maybeSent(e) });
         await opts.outbox.setRef(e.incidentId, e.channel, ref, opts.refTtlMs);
       }
       e = { ...e, done: { ...e.done, root: true } };
@@ -105,7 +110,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       await opts.outbox.save(e);
     }
     if (e.reply && !e.done.reply && ref) {
-      await adapter.reply(e.channel, ref, e.reply, { broadcast: e.broadcast, key: `${e.id}:reply` });
+      await adapter.reply(e.channel, ref, e.reply, { broadcast: e.broadcast, key: `${e.id}:reply`, maybeSent: maybeSent(e) });
       progress({ ...e, done: { ...e.done, reply: true } });
     }
   }
@@ -133,6 +138,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
           });
           queue.shift();
           known.delete(head.id);
+          resumed.delete(head.id);
         } catch (err) {
           const de = err instanceof DeliveryError ? err : undefined;
           if (de?.opts.gone) {
@@ -187,6 +193,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     },
     async resume() {
       const pending = await opts.outbox.pending();
+      for (const e of pending) resumed.add(e.id);
       accept(pending.sort((a, b) => a.createdAt - b.createdAt).map((e) => ({ ...e, nextAt: Math.min(e.nextAt, now()) })));
     },
     platforms() {

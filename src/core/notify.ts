@@ -12,6 +12,16 @@ export interface PlatformRef {
   readonly channel: string;
 }
 
+export interface DeliveryKey {
+  /** Stable for one step of one outbox entry, across retries and restarts. */
+  readonly key: string;
+  /**
+   * An earlier attempt may have reached the platform without its answer being recorded (a
+   * retry, or an entry a previous process left): look for the message before posting again.
+   */
+  readonly maybeSent?: boolean;
+}
+
 export interface ChatAdapter {
   readonly platform: string;
   /**
@@ -19,9 +29,9 @@ export interface ChatAdapter {
    * de-duplication where there is one (Discord's enforced nonce, Slack message metadata), so a
    * retry after a crash between "accepted" and "recorded" does not post twice.
    */
-  post(to: ChannelRef, message: Message, opts: { key: string }): Promise<PlatformRef>;
+  post(to: ChannelRef, message: Message, opts: DeliveryKey): Promise<PlatformRef>;
   update(to: ChannelRef, ref: PlatformRef, message: Message): Promise<void>;
-  reply(to: ChannelRef, parent: PlatformRef, message: Message, opts: { broadcast: boolean; key: string }): Promise<PlatformRef>;
+  reply(to: ChannelRef, parent: PlatformRef, message: Message, opts: DeliveryKey & { broadcast: boolean }): Promise<PlatformRef>;
   /** A direct message to one person (telling the owner their watch was paused). */
   direct?(tenant: string, user: string, message: Message): Promise<void>;
 }

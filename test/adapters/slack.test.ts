@@ -3,6 +3,8 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { verifySlackRequest } from '@slack/bolt';
 import { toSlack, SLACK_LIMITS } from '../../adapters/slack/blocks.ts';
+import { createSlack } from '../../adapters/slack/slack.ts';
+import { memoryStore } from '../../src/store/guarded.ts';
 import { startBotProcess, type RunningBot } from '../../src/app/bot-process.ts';
 import { loadConfig } from '../../src/app/config.ts';
 import { infoMessage } from '../../src/core/messages.ts';
@@ -155,10 +157,39 @@ describe('the real Bolt against a fake Slack', () => {
     await until(() => (site.hits.get('/rl') ?? 0) >= 2, 'first checks');
     slack.rateLimit('chat.postMessage', 4, 1);
     site.set('/rl', { kind: 'status', status: 503 });
-    const root = await until(() => slack.posts.find((p) => p.channel === 'C3' && !p.thread_ts), 'root after 429s');
-    assert.ok(slack.calls.filter((c) => c.status === 429).length >= 4);
+    await until(() => slack.posts.find((p) => p.channel === 'C3' && !p.thread_ts), 'root after 429s');
+    const tries = slack.calls.filter((c) => c.method === 'chat.postMessage' && c.channel === 'C3');
+    const limited = tries.filter((c) => c.status === 429);
+    // One call per outbox attempt (the client does not retry on its own), each after the
+    // Retry-After Slack gave (1 s), never sooner.
+    assert.equal(limited.length, 4, JSON.stringify(tries));
+    for (const c of limited) {
+      const next = tries[tries.indexOf(c) + 1]!;
+      assert.ok(next.at - c.at >= 950, `retried ${next.at - c.at} ms after a 429 that said Retry-After: 1`);
+    }
     assert.equal(slack.posts.filter((p) => p.channel === 'C3' && !p.thread_ts).length, 1);
-    assert.ok(root);
+  });
+
+  it('a Web API call that never answers is given up after its time limit and retried by the outbox', async () => {
+    site.set('/hung', { kind: 'ok', body: 'fine' });
+    await sendToBot(events, command(`watch ${site.url}/hung every 1s`, { channel: 'C1', id: 'watch-hung' }), { secret: SECRET });
+    await until(() => slack.responses.find((x) => x.path === '/response/watch-hung'), 'watch answer');
+    await until(() => (site.hits.get('/hung') ?? 0) >= 2, 'first checks');
+    slack.hang('chat.postMessage', 1);
+    site.set('/hung', { kind: 'status', status: 503 });
+    await until(() => slack.calls.some((c) => c.method === 'chat.postMessage' && c.channel === 'C1' && c.status === 0), 'the call Slack never answers');
+    // The alert arrives through the outbox's next attempt once the hung call timed out (10 s).
+    await new Promise<unknown>((resolve, reject) => {
+      const t0 = Date.now();
+      const tick = () => {
+        const found = slack.posts.find((p) => p.channel === 'C1' && !p.thread_ts && /\/hung is down/.test(p.text));
+        if (found) return resolve(found);
+        if (Date.now() - t0 > 30_000) return reject(new Error('the alert never arrived after a hung call'));
+        setTimeout(tick, 50);
+      };
+      tick();
+    });
+    assert.equal(slack.posts.filter((p) => p.channel === 'C1' && !p.thread_ts && /\/hung is down/.test(p.text)).length, 1);
   });
 
   it('pauses the watch and tells its owner once when the bot is removed from the channel', async () => {
@@ -283,5 +314,44 @@ describe('many workspaces: OAuth install, isolation, uninstall', () => {
     assert.equal(left, 0, 'the watches of the uninstalled workspace are gone');
     assert.equal(await running.runtime.store.kv.get('slack-install:T:TA'), undefined);
     assert.ok(await running.runtime.store.kv.get('slack-install:T:TB'));
+  });
+});
+
+describe('Slack: a retry after a crash finds what it already posted', () => {
+  let slack: FakeSlack;
+  before(async () => {
+    slack = await startFakeSlack();
+    slack.addWorkspace({ teamId: 'TR', token: 'xoxb-tr', channels: ['CR'] });
+    slack.addWorkspace({ teamId: 'TN', token: 'xoxb-tn', channels: ['CN'], scopes: ['commands', 'chat:write'] });
+  });
+  after(() => slack.close());
+
+  it('looks for the outbox key in the message metadata of the channel and the thread before posting again', async () => {
+    const { adapter } = createSlack({ botToken: 'xoxb-tr', signingSecret: SECRET, apiUrl: slack.apiUrl }, memoryStore());
+    const to = { platform: 'slack', tenant: 'TR', channel: 'CR' };
+    const root = await adapter.post(to, infoMessage('🔴 down'), { key: 'inc-1:0:slack:TR:CR:root' });
+    const reply = await adapter.reply(to, root, infoMessage('↳ worse'), { key: 'inc-1:1:slack:TR:CR:reply', broadcast: false });
+    const posted = slack.posts.length;
+    // The same steps again, as after a crash between "Slack accepted it" and "recorded as sent".
+    const rootAgain = await adapter.post(to, infoMessage('🔴 down'), { key: 'inc-1:0:slack:TR:CR:root', maybeSent: true });
+    const replyAgain = await adapter.reply(to, root, infoMessage('↳ worse'), { key: 'inc-1:1:slack:TR:CR:reply', broadcast: false, maybeSent: true });
+    assert.deepEqual([rootAgain.id, replyAgain.id], [root.id, reply.id]);
+    assert.equal(slack.posts.length, posted, 'nothing posted twice');
+    // A step that never reached Slack is posted, even when a retry looks first.
+    const fresh = await adapter.post(to, infoMessage('🔴 another'), { key: 'inc-2:0:slack:TR:CR:root', maybeSent: true });
+    assert.notEqual(fresh.id, root.id);
+    assert.equal(slack.posts.length, posted + 1);
+    assert.equal(slack.posts.at(-1)!.metadata?.event_payload.key, 'inc-2:0:slack:TR:CR:root');
+  });
+
+  it('without a history scope it posts anyway and says why: a rare double beats a lost alert', async () => {
+    const s = createSlack({ botToken: 'xoxb-tn', signingSecret: SECRET, apiUrl: slack.apiUrl }, memoryStore());
+    const logs: string[] = [];
+    await s.attach({ bot: {} as never, log: (l) => logs.push(l), onUninstall: async () => {} });
+    const to = { platform: 'slack', tenant: 'TN', channel: 'CN' };
+    const before = slack.posts.length;
+    await s.adapter.post(to, infoMessage('🔴 down'), { key: 'k:root', maybeSent: true });
+    assert.equal(slack.posts.length, before + 1);
+    assert.match(logs.join('\n'), /could not look for an alert already posted \(missing_scope\); posting it/);
   });
 });

@@ -186,6 +186,42 @@ describe('notifier and outbox', () => {
     await notifier.stop();
   });
 
+  it('asks the platform to look before posting only when an earlier attempt may have landed', async () => {
+    const kv = memoryStore();
+    const outbox = createOutboxRepository(kv);
+    const seen: string[] = [];
+    const recording = (fail: boolean): ChatAdapter => {
+      let first = fail;
+      return {
+        platform: 'test',
+        async post(_to, m, o) {
+          seen.push(`${m.title} maybeSent=${Boolean(o.maybeSent)}`);
+          if (first) {
+            first = false;
+            throw new DeliveryError('timed out');
+          }
+          return { id: 'm1', channel: 'C1' };
+        },
+        async update() {},
+        async reply(_to, _p, _m, o) {
+          seen.push(`reply maybeSent=${Boolean(o.maybeSent)}`);
+          return { id: 'r1', channel: 'C1' };
+        },
+      };
+    };
+    const fresh = createNotifier({ outbox, adapters: new Map([['test', recording(true)]]), refTtlMs: 60_000, backoff: { baseMs: 1, maxMs: 2 }, log: () => {} });
+    await fresh.enqueue([entry('f1', 'i9', 'first')]);
+    await fresh.idle();
+    await fresh.stop();
+    // What a previous process left behind may have reached the platform already.
+    await outbox.enqueue([entry('left1', 'i10', 'left', 'reply')]);
+    const next = createNotifier({ outbox, adapters: new Map([['test', recording(false)]]), refTtlMs: 60_000, log: () => {} });
+    await next.resume();
+    await next.idle();
+    await next.stop();
+    assert.deepEqual(seen, ['root: first maybeSent=false', 'root: first maybeSent=true', 'root: left maybeSent=true', 'reply maybeSent=true']);
+  });
+
   it('backoff grows exponentially with jitter, capped, and Retry-After wins', () => {
     const b = { baseMs: 1_000, maxMs: 60_000 };
     assert.equal(nextAttemptDelay(1, b, undefined, () => 1), 1_000);

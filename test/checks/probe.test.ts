@@ -28,8 +28,18 @@ describe('HTTP probe against a fake target', () => {
     assert.equal(r.bytesRead, 'all good'.length);
     assert.equal(r.region, 'test');
     assert.equal(r.error, undefined);
-    for (const k of ['dns', 'connect', 'firstByte', 'total'] as const) assert.ok(r.latency[k] >= 0, k);
+    for (const k of ['dns', 'connect', 'firstByte', 'total'] as const) assert.ok(Number.isFinite(r.latency[k]) && r.latency[k] >= 0, k);
     assert.ok(r.latency.total >= r.latency.firstByte);
+  });
+
+  it('measures the wait for the first byte: a server that pauses 150 ms before answering shows it there', async () => {
+    target.set('/slow-head', { kind: 'ok', body: 'late', delayMs: 150 });
+    const r = await prober.probe({ url: `${target.url}/slow-head` });
+    assert.equal(r.ok, true);
+    // A lower bound only: the server waited that long, so no honest measurement can be shorter.
+    assert.ok(r.latency.firstByte >= 140, `first byte after ${r.latency.firstByte} ms`);
+    assert.ok(r.latency.total >= r.latency.firstByte);
+    assert.ok(r.latency.connect < r.latency.firstByte, 'connecting is not where the wait went');
   });
 
   it('marks a kept-alive connection as reused, with no connect time', async () => {

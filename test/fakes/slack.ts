@@ -14,6 +14,8 @@ export interface FakeWorkspace {
   readonly channels: string[];
   readonly archived?: string[];
   readonly admins?: string[];
+  /** The bot token's scopes; unset means every scope isdown's manifest asks for. */
+  readonly scopes?: string[];
 }
 
 export interface SlackPost {
@@ -22,6 +24,8 @@ export interface SlackPost {
   readonly ts: string;
   readonly thread_ts?: string;
   readonly reply_broadcast: boolean;
+  /** Message metadata as Slack keeps it; returned by history only with include_all_metadata. */
+  readonly metadata?: { event_type: string; event_payload: Record<string, unknown> };
   text: string;
   blocks: { type: string; [k: string]: unknown }[];
   readonly updates: { text: string; blocks: unknown[] }[];
@@ -32,9 +36,11 @@ export interface FakeSlack {
   readonly apiUrl: string;
   readonly posts: SlackPost[];
   readonly responses: { path: string; body: Record<string, unknown> }[];
-  readonly calls: { method: string; status: number; error?: string }[];
+  readonly calls: { method: string; status: number; error?: string; at: number; channel?: string }[];
   /** The next `times` calls of `method` answer 429 with this Retry-After (seconds). */
   rateLimit(method: string, times: number, retryAfterSeconds: number): void;
+  /** The next `times` calls of `method` are read and never answered, as when Slack hangs. */
+  hang(method: string, times: number): void;
   /** Enforce Slack's per-channel pace (1 message/s) and a workspace-wide burst limit. */
   enforcePace(opts: { perChannelPerSecond: number; workspaceBurst: number; workspaceWindowMs: number }): void;
   responseUrl(id: string): string;
@@ -69,6 +75,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const responses: FakeSlack['responses'] = [];
   const calls: FakeSlack['calls'] = [];
   const limited = new Map<string, { times: number; retryAfter: number }>();
+  const hanging = new Map<string, number>();
   let pace: { perChannelPerSecond: number; workspaceBurst: number; workspaceWindowMs: number } | undefined;
   const channelTimes = new Map<string, number[]>();
   const teamTimes = new Map<string, number[]>();
@@ -113,10 +120,16 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       params = Object.fromEntries(new URLSearchParams(raw));
     }
     const answer = (status: number, body: { ok: boolean; error?: string; [k: string]: unknown }, headers?: Record<string, string>) => {
-      calls.push({ method, status, ...(body.error ? { error: body.error } : {}) });
+      calls.push({ method, status, at: Date.now(), ...(typeof params.channel === 'string' ? { channel: params.channel } : {}), ...(body.error ? { error: body.error } : {}) });
       send(status, body, headers);
     };
 
+    const hangs = hanging.get(method) ?? 0;
+    if (hangs > 0) {
+      hanging.set(method, hangs - 1);
+      calls.push({ method, status: 0, at: Date.now(), ...(typeof params.channel === 'string' ? { channel: params.channel } : {}), error: 'no answer' });
+      return;
+    }
     const rl = limited.get(method);
     if (rl && rl.times > 0) {
       rl.times--;
@@ -204,17 +217,48 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         if (method === 'chat.postEphemeral') return answer(200, { ok: true, message_ts: ts });
         const threadTs = typeof params.thread_ts === 'string' ? params.thread_ts : undefined;
         if (threadTs && !posts.some((p) => p.ts === threadTs && p.channel === params.channel)) return answer(200, { ok: false, error: 'thread_not_found' });
+        let metadata: SlackPost['metadata'];
+        try {
+          const raw = typeof params.metadata === 'string' ? (JSON.parse(params.metadata) as unknown) : params.metadata;
+          if (raw !== undefined) {
+            const m = raw as { event_type?: unknown; event_payload?: unknown };
+            if (typeof m.event_type !== 'string' || !m.event_payload || typeof m.event_payload !== 'object') return answer(200, { ok: false, error: 'invalid_metadata_format' });
+            metadata = { event_type: m.event_type, event_payload: m.event_payload as Record<string, unknown> };
+          }
+        } catch {
+          return answer(200, { ok: false, error: 'invalid_metadata_format' });
+        }
         posts.push({
           team: teamId,
           channel: String(params.channel),
           ts,
           ...(threadTs ? { thread_ts: threadTs } : {}),
+          ...(metadata ? { metadata } : {}),
           reply_broadcast: params.reply_broadcast === true || params.reply_broadcast === 'true',
           text,
           blocks: blocks as SlackPost['blocks'],
           updates: [],
         });
         return answer(200, { ok: true, channel: params.channel, ts, message: { text, ts, type: 'message', bot_id: 'B0BOT' } });
+      }
+      case 'conversations.history':
+      case 'conversations.replies': {
+        if (ws.scopes && !ws.scopes.includes('channels:history')) return answer(200, { ok: false, error: 'missing_scope', needed: 'channels:history', provided: ws.scopes.join(',') });
+        const err = channelCheck(params.channel);
+        if (err) return answer(200, { ok: false, error: err });
+        const limit = Math.min(999, Number(params.limit ?? 100) || 100);
+        const withMeta = params.include_all_metadata === true || params.include_all_metadata === 'true';
+        const inChannel = posts.filter((p) => p.team === teamId && p.channel === params.channel);
+        const shown = (p: SlackPost) => ({ type: 'message', ts: p.ts, text: p.text, bot_id: 'B0BOT', ...(p.thread_ts ? { thread_ts: p.thread_ts } : {}), ...(withMeta && p.metadata ? { metadata: p.metadata } : {}) });
+        if (method === 'conversations.history') {
+          // Newest first; thread replies appear only when broadcast to the channel.
+          const top = inChannel.filter((p) => !p.thread_ts || p.reply_broadcast).reverse().slice(0, limit);
+          return answer(200, { ok: true, messages: top.map(shown), has_more: false });
+        }
+        const parent = inChannel.find((p) => p.ts === params.ts && !p.thread_ts);
+        if (!parent) return answer(200, { ok: false, error: 'thread_not_found' });
+        const thread = [parent, ...inChannel.filter((p) => p.thread_ts === parent.ts)].slice(0, limit);
+        return answer(200, { ok: true, messages: thread.map(shown), has_more: false });
       }
       case 'chat.update': {
         const err = channelCheck(params.channel);
@@ -248,6 +292,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     responses,
     calls,
     rateLimit: (method, times, retryAfter) => limited.set(method, { times, retryAfter }),
+    hang: (method, times) => hanging.set(method, times),
     enforcePace: (p) => (pace = p),
     responseUrl: (id) => `${url}/response/${id}`,
     addWorkspace(w) {
