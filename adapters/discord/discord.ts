@@ -22,6 +22,7 @@ import type { CompleteServices } from '../../src/core/types.ts';
 import type { ChannelRef } from '../../src/core/watch.ts';
 import { buttonCommand, toGrammar } from './commands.ts';
 import { toDiscord } from './embeds.ts';
+import type { PlatformFactory } from '../platform.ts';
 
 export interface DiscordSettings {
   readonly token: string;
@@ -222,3 +223,26 @@ export function createDiscord(settings: DiscordSettings): DiscordIntegration {
     },
   };
 }
+
+export const discordPlatform: PlatformFactory = {
+  name: 'discord',
+  enabled: (s) => Boolean(s.discord.token),
+  create(s) {
+    const discord = createDiscord({ token: s.discord.token!, ...(s.discord.apiUrl ? { apiUrl: s.discord.apiUrl } : {}) });
+    return {
+      name: 'discord',
+      alerts: discord.adapter,
+      onePerDeployment: true,
+      start: (deps) =>
+        discord.start({
+          bot: deps.bot,
+          complete: deps.complete,
+          log: deps.log,
+          onGuildGone: deps.onTenantGone,
+          onChannelDeleted: deps.onChannelDeleted,
+          ...(deps.onUnreachable ? { onUnreachable: deps.onUnreachable } : {}),
+        }),
+      stop: () => discord.stop(),
+    };
+  },
+};

@@ -6,6 +6,7 @@ import type { Command } from '../../src/core/commands.ts';
 import { errorMessage, type Message } from '../../src/core/messages.ts';
 import { DeliveryError, type ChatAdapter, type DeliveryKey, type PlatformRef } from '../../src/core/notify.ts';
 import type { ChannelRef } from '../../src/core/watch.ts';
+import type { PlatformFactory } from '../platform.ts';
 import { ackFirstListener } from './ack-first.ts';
 import { ACTION_IDS, toSlack } from './blocks.ts';
 
@@ -314,3 +315,18 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
     },
   };
 }
+
+export const slackPlatform: PlatformFactory = {
+  name: 'slack',
+  enabled: (s) => Boolean(s.slack.botToken || s.slack.clientId),
+  create(s, kv) {
+    const slack = createSlack(s.slack, kv);
+    return {
+      name: 'slack',
+      alerts: slack.adapter,
+      ...(slack.routes ? { routes: slack.routes } : {}),
+      start: (deps) => slack.attach({ bot: deps.bot, log: deps.log, onUninstall: deps.onTenantGone }),
+      stop: () => slack.stop(),
+    };
+  },
+};

@@ -1,18 +1,19 @@
 import type { Writable } from 'node:stream';
 import { consoleAlerts } from '../../adapters/console/alerts.ts';
-import { createDiscord, DiscordTokenError, type DiscordIntegration } from '../../adapters/discord/discord.ts';
-import { createSlack, type SlackIntegration } from '../../adapters/slack/slack.ts';
+import { DiscordTokenError } from '../../adapters/discord/discord.ts';
+import { PLATFORMS } from '../../adapters/index.ts';
+import type { InboundDeps, Platform } from '../../adapters/platform.ts';
 import type { Config } from './config.ts';
 import { startHttp } from './http.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
 
-/** A reason the bot cannot start that the operator can fix (a port taken, a platform not built). */
+/** A reason the bot cannot start that the operator can fix (a port taken, a token refused). */
 export class StartError extends Error {}
 
 export interface RunningBot {
   readonly runtime: Runtime;
-  readonly slack?: SlackIntegration;
-  readonly discord?: DiscordIntegration;
+  /** The chat platforms this process speaks (none: the console). */
+  readonly platforms: readonly Platform[];
   /** The port /healthz (and Slack's /slack/events) listen on. */
   readonly port?: number;
   /** True when alerts and answers go to a person at a terminal. */
@@ -20,10 +21,6 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-/**
- * Starts what `npm start` runs: the runtime, the chat platforms that have tokens (else the
- * console's alerts), and the HTTP server. The console prompt itself is the caller's.
- */
 export interface BotIo {
   /** Information: where the bot listens, what connected. */
   readonly log: (line: string) => void;
@@ -31,99 +28,106 @@ export interface BotIo {
   readonly warn?: (line: string) => void;
   readonly stdout: Writable;
   readonly interactive: boolean;
-  /** A setting turned out wrong after start-up (a Discord token refused on a later try): the caller stops with exit 78. */
+  /** A setting turned out wrong after start-up (a token refused on a later try): the caller stops with exit 78. */
   readonly onFatal?: (message: string) => void;
 }
 
+/** A refused token is a setting to fix, not something to retry. */
+const fatal = (err: unknown) => err instanceof DiscordTokenError;
+
+/**
+ * Starts what `npm start` runs: the runtime, the chat platforms that have tokens (else the
+ * console's alerts), and the HTTP server. The console prompt itself is the caller's. Every
+ * platform comes in through the same interface (adapters/platform.ts), listed in
+ * adapters/index.ts; nothing here knows one platform from another.
+ */
 export async function startBotProcess(config: Config, io: BotIo): Promise<RunningBot> {
-  const slackOn = Boolean(config.slack.botToken || config.slack.clientId);
-  const discordOn = Boolean(config.discord.token);
-  const interactive = !slackOn && !discordOn && io.interactive;
-  let slack: SlackIntegration | undefined;
-  const discord = discordOn ? createDiscord({ token: config.discord.token!, ...(config.discord.apiUrl ? { apiUrl: config.discord.apiUrl } : {}) }) : undefined;
-  // Distributed mode: Discord delivers every interaction to every connected gateway session, so
-  // only the elected scheduler connects; the others still post alerts over REST if they must.
+  const factories = PLATFORMS.filter((p) => p.enabled(config));
+  const interactive = factories.length === 0 && io.interactive;
+  let platforms: Platform[] = [];
+  // Distributed mode: a platform that hands every event to every session connects from the
+  // elected scheduler only; the others still post alerts over its API if they must.
   let elected = false;
-  let onElected: (() => void) | undefined;
+  const whenElected: (() => void)[] = [];
   const runtime = await startRuntime(config, {
     warn: io.warn ?? io.log,
     onElected: async () => {
       elected = true;
-      onElected?.();
+      for (const f of whenElected.splice(0)) f();
     },
     adapters: (store) => {
-      if (!slackOn && !discord) return [consoleAlerts(io.stdout, { color: interactive })];
-      if (slackOn) slack = createSlack(config.slack, store.kv);
-      return [...(slack ? [slack.adapter] : []), ...(discord ? [discord.adapter] : [])];
+      if (factories.length === 0) return [consoleAlerts(io.stdout, { color: interactive })];
+      platforms = factories.map((f) => f.create(config, store.kv));
+      return platforms.map((p) => p.alerts);
     },
   });
   try {
     const watcher = runtime.watcher!;
-    if (slack) {
-      await slack.attach({ bot: runtime.bot, log: io.log, onUninstall: async (team) => void (await watcher.removeTenant('slack', team)) });
-    }
-    if (discord) {
-      const d = discord;
-      // Resolves once connected, or once the first attempt failed and retries went to the
-      // background (start-up, /healthz and Slack must not wait for Discord); a refused token
-      // is a setting to fix and stops the start.
-      const connect = () =>
-        new Promise<void>((resolve, reject) => {
-          let background = false;
-          d.start({
-            bot: runtime.bot,
-            complete: (input, max) => runtime.checker.index.complete(input, max),
-            log: io.log,
-            onGuildGone: async (guild) => void (await watcher.removeTenant('discord', guild)),
-            onChannelDeleted: async (guild, channel) => void (await watcher.removeChannel({ platform: 'discord', tenant: guild, channel })),
-            onUnreachable: () => {
-              background = true;
-              resolve();
-            },
-          }).then(
-            () => {
-              if (background) io.log('isdown: connected to the Discord gateway');
-              resolve();
-            },
-            (err: unknown) => {
-              if (!background) return reject(err instanceof DiscordTokenError ? new StartError(err.message) : err);
-              io.log(`isdown: Discord: ${err instanceof Error ? err.message : String(err)}`);
-              io.onFatal?.(err instanceof DiscordTokenError ? err.message : String(err));
-            },
-          );
-        });
-      if (!runtime.role) await connect();
+    const depsFor = (p: Platform, onUnreachable: () => void): InboundDeps => ({
+      bot: runtime.bot,
+      complete: (input, max) => runtime.checker.index.complete(input, max),
+      log: io.log,
+      onTenantGone: async (tenant) => void (await watcher.removeTenant(p.name, tenant)),
+      onChannelDeleted: async (tenant, channel) => void (await watcher.removeChannel({ platform: p.name, tenant, channel })),
+      onUnreachable,
+    });
+    // Resolves once connected, or once the first attempt failed and retries went to the
+    // background (start-up, /healthz and the other platforms must not wait); a refused token
+    // stops the start.
+    const connect = (p: Platform) =>
+      new Promise<void>((resolve, reject) => {
+        let background = false;
+        p.start(
+          depsFor(p, () => {
+            background = true;
+            resolve();
+          }),
+        ).then(
+          () => {
+            if (background) io.log(`isdown: connected to ${p.name}`);
+            resolve();
+          },
+          (err: unknown) => {
+            const message = err instanceof Error ? err.message : String(err);
+            if (!background) return reject(fatal(err) ? new StartError(message) : err);
+            io.log(`isdown: ${p.name}: ${message}`);
+            if (fatal(err)) io.onFatal?.(message);
+          },
+        );
+      });
+    for (const p of platforms) {
+      if (!p.onePerDeployment || !runtime.role) await connect(p);
       else {
-        onElected = () => void connect().then(() => io.log('isdown: connected to the Discord gateway'), (err: unknown) => io.log(`isdown: Discord gateway: ${String(err)}`));
-        if (elected) onElected();
+        const go = () => void connect(p).then(() => io.log(`isdown: connected to ${p.name} (this process runs the scheduler)`), (err: unknown) => io.log(`isdown: ${p.name}: ${String(err)}`));
+        if (elected) go();
+        else whenElected.push(go);
       }
     }
+    const routes = platforms.flatMap((p) => p.routes ?? []);
     let http: Awaited<ReturnType<typeof startHttp>> | undefined;
     try {
-      http = await startHttp(runtime, config.port, slack?.routes ?? [], io.log);
-      io.log(`isdown: health at http://127.0.0.1:${http.port}/healthz${slack?.routes ? ', Slack at /slack/events' : ''}`);
+      http = await startHttp(runtime, config.port, routes, io.log);
+      io.log(`isdown: health at http://127.0.0.1:${http.port}/healthz${routes.length ? `, ${routes.map((r) => r.path).join(', ')}` : ''}`);
     } catch (err) {
-      if (slack?.routes) throw new StartError(`PORT ${config.port} is not available (${(err as Error).message}); Slack could not reach the bot.`);
+      if (routes.length) throw new StartError(`PORT ${config.port} is not available (${(err as Error).message}); ${routes[0]!.path} could not be reached.`);
       io.log(`isdown: PORT ${config.port} is not available (${(err as Error).message}); /healthz is off.`);
     }
     let stopping: Promise<void> | undefined;
     return {
       runtime,
-      ...(slack ? { slack } : {}),
-      ...(discord ? { discord } : {}),
+      platforms,
       ...(http ? { port: http.port } : {}),
       interactive,
       stop: () =>
         (stopping ??= (async () => {
           // Drain: in-flight checks finish; the outbox keeps whatever is not yet delivered.
           await http?.close();
-          await slack?.stop();
-          await discord?.stop();
+          for (const p of platforms) await p.stop().catch((err: unknown) => io.log(`isdown: stopping ${p.name}: ${String(err)}`));
           await runtime.close();
         })()),
     };
   } catch (err) {
-    await discord?.stop().catch(() => undefined);
+    for (const p of platforms) await p.stop().catch(() => undefined);
     await runtime.close();
     throw err;
   }

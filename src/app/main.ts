@@ -39,7 +39,7 @@ async function startBot(config: Config): Promise<number> {
   const onSignal = () => void bot.stop().then(() => process.exit(0));
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  if (bot.slack || bot.discord) {
+  if (bot.platforms.length) {
     // With a chat platform, stdin is not ours: its end must not stop the bot.
     await new Promise<void>(() => {});
   }

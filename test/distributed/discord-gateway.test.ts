@@ -34,7 +34,7 @@ describe('Discord with several bot processes', () => {
     const env = { ...LOCAL_TARGETS, ...distributedOn(prefix), DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.applicationId, DISCORD_API_URL: discord.apiUrl };
     const a = startBot(env);
     procs.push(a);
-    await a.waitForErr(/connected to the Discord gateway/);
+    await a.waitForErr(/connected to discord \(this process runs the scheduler\)/);
     const b = startBot(env);
     procs.push(b);
     await b.health();
@@ -48,7 +48,7 @@ describe('Discord with several bot processes', () => {
     assert.equal(callbacks(first), 1, 'answered once');
 
     await a.kill('SIGKILL');
-    await b.waitForErr(/connected to the Discord gateway/, 30_000);
+    await b.waitForErr(/connected to discord \(this process runs the scheduler\)/, 30_000);
     const second = help(discord);
     for (let i = 0; i < 200 && !discord.responses.get(second); i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(discord.responses.get(second)?.type, 4);

@@ -1,0 +1,6 @@
+import { discordPlatform } from './discord/discord.ts';
+import type { PlatformFactory } from './platform.ts';
+import { slackPlatform } from './slack/slack.ts';
+
+/** Every chat platform isdown speaks; one line each. */
+export const PLATFORMS: readonly PlatformFactory[] = [slackPlatform, discordPlatform];
