@@ -19,21 +19,22 @@ export const ISDOWN_COMMAND = {
     {
       type: SUB,
       name: 'watch',
-      description: 'Watch it for this channel and alert on outages (needs Manage Server)',
+      description: 'Watch it for this channel and alert on outages',
       options: [
         service(),
         { type: STRING, name: 'every', description: 'How often, like 1m or 5m (30s to 24h)', required: false, max_length: 20 },
         { type: STRING, name: 'expect', description: 'Text the page must contain', required: false, max_length: 200 },
         { type: STRING, name: 'forbid', description: 'Text that means it is down, like "is currently down"', required: false, max_length: 200 },
         { type: STRING, name: 'component', description: 'One status page component, like API', required: false, max_length: 100 },
+        { type: STRING, name: 'status', description: 'Accepted HTTP status codes, like 200-299,401', required: false, max_length: 100 },
       ],
     },
-    { type: SUB, name: 'unwatch', description: 'Stop watching it in this channel (needs Manage Server)', options: [service()] },
+    { type: SUB, name: 'unwatch', description: 'Stop watching it in this channel', options: [service()] },
     { type: SUB, name: 'list', description: 'What this channel watches, and the state of each' },
     { type: SUB, name: 'history', description: 'Past incidents, as a timeline', options: [service(), { type: STRING, name: 'window', description: 'How far back, like 7d', required: false, max_length: 10 }] },
     { type: SUB, name: 'report', description: '"It is down for me": tell other servers', options: [service()] },
-    { type: SUB, name: 'mute', description: 'Silence alerts here for a while (needs Manage Server)', options: [service(), { type: STRING, name: 'for', description: 'How long, like 2h', required: true, max_length: 20 }] },
-    { type: SUB, name: 'unmute', description: 'End a mute early (needs Manage Server)', options: [service()] },
+    { type: SUB, name: 'mute', description: 'Silence alerts here for a while', options: [service(), { type: STRING, name: 'for', description: 'How long, like 2h', required: true, max_length: 20 }] },
+    { type: SUB, name: 'unmute', description: 'End a mute early', options: [service()] },
     {
       type: SUB,
       name: 'help',
@@ -42,8 +43,6 @@ export const ISDOWN_COMMAND = {
     },
   ],
 } as const;
-
-/** Subcommands that change what a channel watches: Manage Server unless the server says otherwise. */
 
 export type OptionReader = (name: string) => string | null;
 
@@ -58,7 +57,7 @@ export function toGrammar(sub: string, opt: OptionReader): string {
     case 'check':
       return `check ${quote(svc)}`;
     case 'watch':
-      return ['watch', quote(svc), ...(['every', 'expect', 'forbid', 'component'] as const).flatMap((k) => (opt(k) ? [k, quote(opt(k)!)] : []))].join(' ');
+      return ['watch', quote(svc), ...(['every', 'expect', 'forbid', 'component', 'status'] as const).flatMap((k) => (opt(k) ? [k, quote(opt(k)!)] : []))].join(' ');
     case 'history':
       return `history ${quote(svc)}${opt('window') ? ` ${quote(opt('window')!)}` : ''}`;
     case 'mute':

@@ -1,4 +1,5 @@
 import { runCheck } from '../core/check.ts';
+import { parseStatusList } from '../core/status-codes.ts';
 import { isStoreFailure } from '../core/store-port.ts';
 import { MAX_TEXT_LENGTH } from '../core/commands.ts';
 import { checkMessage } from '../core/messages.ts';
@@ -21,16 +22,20 @@ export function exitCodeFor(state: VerdictState): number {
   }
 }
 
-export const CHECK_USAGE = `usage: isdown check <service|url> [--json] [--expect TEXT] [--forbid TEXT]
+export const CHECK_USAGE = `usage: isdown check <service|url> [--json] [--expect TEXT] [--forbid TEXT] [--status LIST]
 
 Checks once and exits: 0 up, 1 down/degraded/partial/maintenance, 2 unknown (my own
-network is failing), 64 bad input.`;
+network is failing), 64 bad input, 78 a wrong setting.
+  --status 200-299,401   the HTTP codes that count as up, replacing the default reading
+                         (2xx/3xx up; 401, 403, 407 and bot challenges up but walled; 429
+                         degraded; other 4xx and 5xx down)`;
 
 export interface CheckArgs {
   readonly target: string;
   readonly json: boolean;
   readonly expect?: string;
   readonly forbid?: string;
+  readonly status?: string;
 }
 
 export function parseCheckArgs(argv: readonly string[]): { ok: true; args: CheckArgs } | { ok: false; error: string } {
@@ -38,9 +43,15 @@ export function parseCheckArgs(argv: readonly string[]): { ok: true; args: Check
   let json = false;
   let expect: string | undefined;
   let forbid: string | undefined;
+  let status: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') json = true;
+    else if (a === '--status') {
+      const list = parseStatusList(argv[++i] ?? '');
+      if (!list.ok) return { ok: false, error: `--status: ${list.error}` };
+      status = list.text;
+    }
     else if (a === '--expect' || a === '--forbid') {
       const v = argv[++i];
       if (v === undefined || v === '') return { ok: false, error: `${a} needs some text` };
@@ -52,7 +63,7 @@ export function parseCheckArgs(argv: readonly string[]): { ok: true; args: Check
     else return { ok: false, error: `one target at a time; got "${target}" and "${a}"` };
   }
   if (!target) return { ok: false, error: 'which service or URL?' };
-  return { ok: true, args: { target, json, ...(expect ? { expect } : {}), ...(forbid ? { forbid } : {}) } };
+  return { ok: true, args: { target, json, ...(expect ? { expect } : {}), ...(forbid ? { forbid } : {}), ...(status ? { status } : {}) } };
 }
 
 export async function runCheckCommand(config: Config, argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
@@ -81,7 +92,12 @@ export async function runCheckCommand(config: Config, argv: readonly string[], o
       else err.write(`isdown check: ${resolved.message}\n`);
       return EXIT.usage;
     }
-    const outcome = await runCheck(resolved.target, { ...(args.expect ? { expect: args.expect } : {}), ...(args.forbid ? { forbid: args.forbid } : {}) }, checker.ports, checker.policy);
+    const outcome = await runCheck(
+      resolved.target,
+      { ...(args.expect ? { expect: args.expect } : {}), ...(args.forbid ? { forbid: args.forbid } : {}), ...(args.status ? { status: args.status } : {}) },
+      checker.ports,
+      checker.policy,
+    );
     if (args.json) {
       const { verdict, target, probes, status, crowd, control } = outcome;
       const probe = probes[probes.length - 1];

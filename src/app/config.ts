@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_LIMITS, type ProbeLimits } from '../checks/probe.ts';
+import { parseControlTarget, type ControlTarget } from '../checks/control.ts';
 import { DEFAULT_PORTS, makePolicy, parseCidrList, type AddressPolicy } from '../checks/ssrf.ts';
 import { parseDuration } from '../core/duration.ts';
 import { redactUrl } from '../core/redact.ts';
@@ -31,7 +32,7 @@ export interface Config {
   readonly keyPrefix: string;
   readonly mode: 'single' | 'distributed';
   readonly policy: AddressPolicy;
-  readonly controlUrls: readonly string[];
+  readonly controlUrls: readonly ControlTarget[];
   readonly catalogFile?: string;
   readonly region: string;
   /** Distributed mode: the regions every check is probed from, each served by `isdown probe --region`. */
@@ -73,11 +74,8 @@ export interface Config {
   };
 }
 
-export const DEFAULT_CONTROL_URLS = [
-  'https://www.google.com/generate_204',
-  'https://www.cloudflare.com/cdn-cgi/trace',
-  'https://www.microsoft.com/',
-];
+/** Captive-portal detection URLs with a known answer, run by three different companies. */
+export const DEFAULT_CONTROL_URLS = ['https://www.google.com/generate_204=204', 'https://cp.cloudflare.com/generate_204=204', 'https://www.apple.com/library/test/success.html=200'];
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -157,13 +155,14 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('ISDOWN_ALLOW_PRIVATE', 'expects comma-separated CIDRs like 127.0.0.1/32,10.0.0.0/8');
   }
   const controlRaw = env.ISDOWN_CONTROL_URLS;
-  const controlUrls = controlRaw === undefined ? DEFAULT_CONTROL_URLS : controlRaw.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const u of controlUrls) {
+  const controlUrls = (controlRaw === undefined ? DEFAULT_CONTROL_URLS : controlRaw.split(',').map((s) => s.trim()).filter(Boolean)).map(parseControlTarget);
+  for (const c of controlUrls) {
     try {
-      const p = new URL(u);
+      const p = new URL(c.url);
       if (p.protocol !== 'http:' && p.protocol !== 'https:') throw new Error();
+      if (c.status !== undefined && (c.status < 100 || c.status > 599)) throw new Error();
     } catch {
-      throw new ConfigError('ISDOWN_CONTROL_URLS', `expects comma-separated http(s) URLs, or empty to disable; "${u}" is not one`);
+      throw new ConfigError('ISDOWN_CONTROL_URLS', `expects comma-separated http(s) URLs, each optionally with =STATUS (like https://www.google.com/generate_204=204), or empty to disable; "${c.url}${c.status ? `=${c.status}` : ''}" is not one`);
     }
   }
 

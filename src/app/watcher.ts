@@ -3,7 +3,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { runCheck, type CheckPolicy, type CheckPorts } from '../core/check.ts';
 import { applyEvent, clockFormat, type ClockFormat, type Incident } from '../core/incident.ts';
 import { actionTarget, incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
-import { advance, initialState, type AlertEvent, type MonitorState, type Thresholds } from '../core/monitor.ts';
+import { advance, initialState, stateChanged, type AlertEvent, type MonitorState, type Thresholds } from '../core/monitor.ts';
 import { channelId, intervalOf, monitorKey, sameChannel, type ChannelMonitor, type ChannelRef, type MonitorRecord, type MonitorSpec, type WatchRequest } from '../core/watch.ts';
 import type { WatchPort } from '../core/bot.ts';
 import { isStoreFailure } from '../core/store-port.ts';
@@ -232,7 +232,12 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     const { record } = m;
     const outcome = await runCheck(
       record.target,
-      { ...(record.expect ? { expect: record.expect } : {}), ...(record.forbid ? { forbid: record.forbid } : {}), ...(record.component ? { component: record.component } : {}) },
+      {
+        ...(record.expect ? { expect: record.expect } : {}),
+        ...(record.forbid ? { forbid: record.forbid } : {}),
+        ...(record.component ? { component: record.component } : {}),
+        ...(record.status ? { status: record.status } : {}),
+      },
       opts.ports,
       roundPolicy,
     );
@@ -248,7 +253,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       m.unrecorded.splice(1, m.unrecorded.length - MAX_UNRECORDED);
     }
     m.state = t.state;
-    if (t.state !== prev) m.stateDirty = true;
+    if (stateChanged(prev, t.state)) m.stateDirty = true;
     await flush(m);
   }
 
@@ -386,6 +391,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
         key: monitorKey(req.target.id, req),
         target: req.target,
         ...(req.expect ? { expect: req.expect } : {}),
+        ...(req.status ? { status: req.status } : {}),
         ...(req.forbid ? { forbid: req.forbid } : {}),
         ...(req.component ? { component: req.component } : {}),
       };

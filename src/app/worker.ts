@@ -19,7 +19,12 @@ function probeRequest(data: unknown): ProbeRequest {
   const text = (v: unknown) => (typeof v === 'string' && v.length <= 500 ? v : undefined);
   const expect = text(d.expect);
   const forbid = text(d.forbid);
-  return { url: d.url, ...(expect ? { expect } : {}), ...(forbid ? { forbid } : {}) };
+  // Accepted codes travel as the ranges the core parsed; re-checked here, as any job data is.
+  const ranges = Array.isArray(d.acceptStatus) && d.acceptStatus.length <= 20 ? d.acceptStatus : undefined;
+  const acceptStatus = ranges?.every((r) => Array.isArray(r) && r.length === 2 && r.every((n) => Number.isInteger(n) && n >= 100 && n <= 599))
+    ? (ranges as [number, number][])
+    : undefined;
+  return { url: d.url, ...(expect ? { expect } : {}), ...(forbid ? { forbid } : {}), ...(acceptStatus ? { acceptStatus } : {}) };
 }
 
 /**

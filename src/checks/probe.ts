@@ -10,6 +10,7 @@ import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { ProbeError, ProbeErrorCode, ProbeRequest, ProbeResult } from '../core/types.ts';
 import { BlockedAddressError, checkAddress, checkUrl, type AddressPolicy } from './ssrf.ts';
 import { describeNetworkError } from './probe-errors.ts';
+import { readStatusCode, statusAccepted } from '../core/status-codes.ts';
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -274,8 +275,8 @@ export function createProber(opts: ProberOptions): Prober {
     const signal = new Deadline();
     const timer = setTimeout(() => signal.fire(), limits.totalTimeoutMs);
 
-    const result = (error?: ProbeError): FetchedBody => ({ result: build(error), ...(keepBody && kept ? { body: kept } : {}) });
-    const build = (error?: ProbeError): ProbeResult => {
+    const result = (error?: ProbeError, refusal?: ProbeResult['refusal']): FetchedBody => ({ result: build(error, refusal), ...(keepBody && kept ? { body: kept } : {}) });
+    const build = (error?: ProbeError, refusal?: ProbeResult['refusal']): ProbeResult => {
       const t = ctx.timings;
       return {
         url: req.url,
@@ -295,6 +296,7 @@ export function createProber(opts: ProberOptions): Prober {
         truncated,
         redirects,
         ...(error ? { error } : {}),
+        ...(refusal ? { refusal } : {}),
         at,
       };
     };
@@ -337,8 +339,19 @@ export function createProber(opts: ProberOptions): Prober {
         truncated = body.truncated;
         kept = body.bytes;
 
-        if (res.statusCode >= 500) return result(fail('http_5xx', `${res.statusCode} ${statusText}`.trim()));
-        if (res.statusCode >= 400) return result(fail('http_4xx', `${res.statusCode} ${statusText}`.trim()));
+        const said = `${res.statusCode} ${statusText}`.trim();
+        if (req.acceptStatus) {
+          // The watch's own list replaces the default reading entirely.
+          if (!statusAccepted(res.statusCode, req.acceptStatus)) {
+            const code = res.statusCode >= 500 ? 'http_5xx' : res.statusCode >= 400 ? 'http_4xx' : 'http_status';
+            return result(fail(code, `${said}, not an accepted status (${req.acceptStatus.map(([lo, hi]) => (lo === hi ? lo : `${lo}-${hi}`)).join(',')})`));
+          }
+        } else {
+          const reading = readStatusCode(res.statusCode);
+          if (isChallenge(res.headers) && (reading === 'auth' || reading === 'rate_limited' || res.statusCode === 503)) return result(undefined, 'challenge');
+          if (reading === 'auth' || reading === 'rate_limited') return result(undefined, reading);
+          if (reading === 'down') return result(fail(res.statusCode >= 500 ? 'http_5xx' : 'http_4xx', said));
+        }
         if (req.expect || req.forbid) {
           const text = body.bytes.toString('utf8').toLowerCase();
           if (req.forbid && text.includes(req.forbid.toLowerCase())) {
@@ -365,6 +378,15 @@ export function createProber(opts: ProberOptions): Prober {
       run({ url }, fetchOpts.maxBytes ?? limits.maxBodyBytes, fetchOpts.accept ? ['user-agent', userAgent, 'accept', fetchOpts.accept] : headers, true),
     close: () => agent.close(),
   };
+}
+
+/**
+ * A bot challenge in front of the site (Cloudflare's managed challenge, AWS WAF's challenge or
+ * CAPTCHA): the site is there, it just will not show itself to a script.
+ */
+function isChallenge(headers: Record<string, string | string[] | undefined>): boolean {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.toLowerCase();
+  return one(headers['cf-mitigated']) === 'challenge' || ['challenge', 'captcha'].includes(one(headers['x-amzn-waf-action']) ?? '');
 }
 
 class Deadline extends EventEmitter {

@@ -1,3 +1,5 @@
+import type { ProbeRequest } from '../core/types.ts';
+
 /**
  * Shares one in-flight call among everyone asking the same thing at the same time: when a
  * hundred people type `/isdown github` in the same second, github is probed once, and the
@@ -5,7 +7,7 @@
  * after the first settles starts afresh, so answers are never stale.
  */
 /** Probes that would be the same request: same URL, same text checks. */
-export const probeKey = (req: { url: string; expect?: string; forbid?: string }) => `${req.url}\n${req.expect ?? ''}\n${req.forbid ?? ''}`;
+export const probeKey = (req: ProbeRequest) => `${req.url}\n${req.expect ?? ''}\n${req.forbid ?? ''}\n${req.acceptStatus ? JSON.stringify(req.acceptStatus) : ''}`;
 
 export function singleFlight<A, R>(fn: (arg: A) => Promise<R>, keyOf: (arg: A) => string): (arg: A) => Promise<R> {
   const pending = new Map<string, Promise<R>>();

@@ -128,12 +128,13 @@ export function createBot(deps: BotDeps): Bot {
           target,
           everyMs,
           ...(command.expect ? { expect: command.expect } : {}),
+          ...(command.status ? { status: command.status } : {}),
           ...(command.forbid ? { forbid: command.forbid } : {}),
           ...(command.component ? { component: command.component } : {}),
         });
-        const extras = [command.expect && `expecting "${command.expect}"`, command.forbid && `alerting on "${command.forbid}"`, command.component && `component ${command.component}`].filter(Boolean);
+        const extras = [command.status && `accepting status ${command.status}`, command.expect && `expecting "${command.expect}"`, command.forbid && `alerting on "${command.forbid}"`, command.component && `component ${command.component}`].filter(Boolean);
         return infoMessage(
-          `${out.replaced ? 'Updated: this channel watches' : 'Watching'} ${target.name} every ${formatDuration(everyMs)}${extras.length ? `, ${extras.join(', ')}` : ''}.`,
+          `${out.replaced ? 'Updated: this channel watches' : 'Watching'} ${target.name} every ${command.everyText ?? formatDuration(everyMs)}${extras.length ? `, ${extras.join(', ')}` : ''}.`,
           ["I'll post here when it goes down, update the alert as it evolves, and say when it recovers."],
           'channel',
         );
@@ -215,11 +216,13 @@ const HEALTH_WORD: Record<string, string> = { up: '✅ up', down: '🔴 down', p
 
 function describeWatch(i: ChannelMonitor, now: number, clock: ClockFormat): string {
   const state = i.state;
-  const health = state ? (HEALTH_WORD[state.health] ?? state.health) : '⏳ first check pending';
+  // 'up' is only the starting assumption until a round could actually see the target.
+  const health = !state ? '⏳ first check pending' : state.unseen ? '⏳ no conclusive check yet (my own network was failing, or the first check is still to come)' : (HEALTH_WORD[state.health] ?? state.health);
   const since = state && state.health !== 'up' ? ` since ${clock(state.since)}` : '';
   const notes = [
     `every ${formatDuration(i.watch.everyMs)}`,
     i.record.component && `component ${i.record.component}`,
+    i.record.status && `status ${i.record.status}`,
     i.record.expect && `expect "${i.record.expect}"`,
     i.record.forbid && `forbid "${i.record.forbid}"`,
     state?.flapping && 'flapping',

@@ -1,3 +1,4 @@
+import { parseStatusList } from './status-codes.ts';
 import { decideVerdict, type VerdictThresholds } from './verdict.ts';
 import type { ControlResult, CrowdSummary, ProbeRequest, ProbeResult, StatusOutcome, Target, Verdict } from './types.ts';
 
@@ -25,6 +26,8 @@ export interface CheckOptions {
   readonly expect?: string;
   readonly forbid?: string;
   readonly component?: string;
+  /** Accepted status codes ("200-299,401"), replacing the default reading. */
+  readonly status?: string;
 }
 
 export interface CheckOutcome {
@@ -37,7 +40,16 @@ export interface CheckOutcome {
 }
 
 /** Failures that could be ours as much as theirs: worth asking the control targets. */
-const NETWORK_LEVEL = new Set(['dns', 'refused', 'reset', 'timeout']);
+/** Failures that could be our own network's: a TLS failure too, since an intercepting proxy or portal causes exactly that. */
+const NETWORK_LEVEL = new Set(['dns', 'refused', 'reset', 'timeout', 'tls']);
+
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return url;
+  }
+};
 
 /**
  * Checks a target now: probes every region, re-checks failures before calling them down,
@@ -47,10 +59,12 @@ const NETWORK_LEVEL = new Set(['dns', 'refused', 'reset', 'timeout']);
 export async function runCheck(target: Target, opts: CheckOptions, ports: CheckPorts, policy: CheckPolicy): Promise<CheckOutcome> {
   const url = target.urls[0];
   if (!url) throw new Error(`target ${target.id} has no URL to probe`);
+  const accepted = opts.status ? parseStatusList(opts.status) : undefined;
   const req: ProbeRequest = {
     url,
     ...(opts.expect ?? target.expect ? { expect: opts.expect ?? target.expect } : {}),
     ...(opts.forbid ?? target.forbid ? { forbid: opts.forbid ?? target.forbid } : {}),
+    ...(accepted?.ok ? { acceptStatus: accepted.ranges } : {}),
   };
 
   const statusP = ports.status ? ports.status(target) : Promise.resolve(undefined);
@@ -80,7 +94,10 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
   const lastByRegion = new Map(probes.map((p) => [p.region, p]));
   const allDown = [...lastByRegion.values()].every((p) => !p.ok);
   const networkLevel = [...lastByRegion.values()].every((p) => p.error && NETWORK_LEVEL.has(p.error.code));
-  const control = allDown && networkLevel ? await ports.control() : undefined;
+  // Every answer came from another host than the one asked (a captive portal's redirect is the
+  // classic case): ask the control targets whether that answer is really the target's.
+  const redirectedAway = [...lastByRegion.values()].every((p) => p.ok && p.redirects.length > 0 && hostOf(p.finalUrl) !== hostOf(p.url));
+  const control = (allDown && networkLevel) || redirectedAway ? await ports.control() : undefined;
 
   const [status, crowd] = await Promise.all([statusP, crowdP]);
   const silentRegions = (ports.regions ?? []).filter((r) => !lastByRegion.has(r));

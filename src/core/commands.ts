@@ -1,9 +1,10 @@
 import { formatDuration, parseDuration } from './duration.ts';
+import { parseStatusList } from './status-codes.ts';
 
 /** One grammar for every platform. Adapters hand over the text after "/isdown". */
 export type Command =
   | { kind: 'check'; target: string }
-  | { kind: 'watch'; target: string; everyMs?: number; expect?: string; forbid?: string; component?: string }
+  | { kind: 'watch'; target: string; everyMs?: number; everyText?: string; expect?: string; forbid?: string; component?: string; status?: string }
   | { kind: 'unwatch'; target: string }
   | { kind: 'list' }
   | { kind: 'history'; target: string; windowMs: number }
@@ -23,7 +24,7 @@ export const MAX_TEXT_LENGTH = 200;
 
 export const USAGE: Record<CommandName, string> = {
   check: '/isdown <service|url>',
-  watch: '/isdown watch <service|url> [every 1m] [expect "text"] [forbid "text"] [component "API"]',
+  watch: '/isdown watch <service|url> [every 1m] [status 200-299,401] [expect "text"] [forbid "text"] [component "API"]',
   unwatch: '/isdown unwatch <service|url>',
   list: '/isdown list',
   history: '/isdown history <service> [7d]',
@@ -162,6 +163,14 @@ function parseWatch(args: string[], minMs: number): ParseResult {
           return err('watch', `The interval must be between ${formatDuration(minMs)} and ${formatDuration(WATCH_INTERVAL.maxMs)}; you asked for ${formatDuration(d)}.`);
         }
         command.everyMs = d;
+        // Echoed as typed ("every 90s", not "every 1 min").
+        command.everyText = value.trim();
+        break;
+      }
+      case 'status': {
+        const list = parseStatusList(value);
+        if (!list.ok) return err('watch', list.error);
+        command.status = list.text;
         break;
       }
       case 'expect':
@@ -172,7 +181,7 @@ function parseWatch(args: string[], minMs: number): ParseResult {
         command[key] = value;
         break;
       default:
-        return err('watch', `I don't understand "${args[i]}" here; the options are every, expect, forbid and component.`);
+        return err('watch', `I don't understand "${args[i]}" here; the options are every, status, expect, forbid and component.`);
     }
   }
   return { ok: true, command };

@@ -35,7 +35,9 @@ export function formatDuration(ms: number): string {
   const m = Math.floor((s % 3_600) / 60);
   if (d > 0) return h > 0 ? `${d} d ${h} h` : `${d} d`;
   if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
-  return `${m} min`;
+  // Under ten minutes the seconds still matter: 90 s is "1 min 30 s", not "1 min".
+  const rest = s % 60;
+  return m < 10 && rest > 0 ? `${m} min ${rest} s` : `${m} min`;
 }
 
 /** Compact form for latencies: "143 ms", "2.4 s". */

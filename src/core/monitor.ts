@@ -44,10 +44,22 @@ export interface MonitorState {
   /** The open (or recently closed, reopenable) incident. */
   readonly incident?: { readonly id: string; readonly open: boolean; readonly closedAt?: number };
   readonly lastSummary?: string;
+  /** No round has seen the target yet (none ran, or our own network failed in each): 'up' is only a default. */
+  readonly unseen?: true;
 }
 
 export function initialState(now: number): MonitorState {
-  return { health: 'up', since: now, flips: [], flapping: false };
+  return { health: 'up', since: now, flips: [], flapping: false, unseen: true };
+}
+
+/**
+ * Whether a transition changed anything worth storing. The latest summary alone is not: it
+ * differs every round ("200 OK in 143 ms"), and storing it would write once per check.
+ */
+export function stateChanged(prev: MonitorState, next: MonitorState): boolean {
+  const { lastSummary: _a, ...p } = prev;
+  const { lastSummary: _b, ...n } = next;
+  return JSON.stringify(p) !== JSON.stringify(n);
 }
 
 export type MonitorEvent =
@@ -82,7 +94,8 @@ export function advance(prev: MonitorState, verdict: Verdict, now: number, t: Th
   if (observed === null) return { state: prev, events: [] };
 
   const flips = prev.flips.filter((f) => now - f < t.flapWindowMs);
-  const base: MonitorState = { ...prev, flips, lastSummary: verdict.summary };
+  const { unseen: _seenNow, ...seen } = prev;
+  const base: MonitorState = { ...seen, flips: flips.length === prev.flips.length ? prev.flips : flips, lastSummary: verdict.summary };
 
   if (observed === prev.health) {
     const { candidate: _dropped, ...rest } = base;

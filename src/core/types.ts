@@ -8,6 +8,7 @@ export type ProbeErrorCode =
   | 'tls'
   | 'http_5xx'
   | 'http_4xx'
+  | 'http_status'
   | 'redirect_loop'
   | 'blocked'
   | 'expect_missing'
@@ -43,6 +44,11 @@ export interface ProbeResult {
   readonly truncated: boolean;
   readonly redirects: readonly string[];
   readonly error?: ProbeError;
+  /**
+   * The site answered, but would not serve an automated check: a login or permission wall
+   * (401/403/407), a bot challenge, or a rate limit (429). Its content was not checked.
+   */
+  readonly refusal?: 'auth' | 'challenge' | 'rate_limited';
   /** Epoch milliseconds when the probe started. */
   readonly at: number;
 }
@@ -51,6 +57,8 @@ export interface ProbeRequest {
   readonly url: string;
   readonly expect?: string;
   readonly forbid?: string;
+  /** Accepted status codes, replacing the default reading (`status 200-299,401`). */
+  readonly acceptStatus?: readonly (readonly [number, number])[];
 }
 
 export type VerdictState = 'up' | 'degraded' | 'partial' | 'down' | 'maintenance' | 'unknown';
@@ -94,6 +102,11 @@ export type Resolution =
 export interface ControlResult {
   readonly checked: number;
   readonly failed: number;
+  /**
+   * Of the failed ones, those that got an answer that was not theirs (a redirect, another
+   * status, a certificate for someone else): the path out is intercepted, not merely down.
+   */
+  readonly intercepted?: number;
 }
 
 /** Official status page, as one provider read it. */

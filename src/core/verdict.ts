@@ -56,8 +56,9 @@ const COMPONENT_WORDS: Record<ComponentStatus, string> = {
 export function describeProbe(p: ProbeResult): string {
   if (p.error && p.status === undefined) return p.error.message;
   const line = `${p.status} ${p.statusText ?? ''}`.trim();
-  if (p.error && p.error.code !== 'http_5xx' && p.error.code !== 'http_4xx') return `${line}, but ${p.error.message}`;
-  if (p.error) return line;
+  if (p.error && p.error.code !== 'http_5xx' && p.error.code !== 'http_4xx' && p.error.code !== 'http_status') return `${line}, but ${p.error.message}`;
+  // A status outside the watch's own list says so: "401 Unauthorized, not an accepted status (200-299)".
+  if (p.error) return p.error.message.startsWith(line) ? p.error.message : line;
   return `${line} in ${formatLatency(p.latency.total)}`;
 }
 
@@ -172,6 +173,8 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const down = regions.filter((r) => r.state === 'down');
   const control = input.control;
   const ownNetworkDown = control !== undefined && control.checked > 0 && control.failed === control.checked;
+  // Some control target got an answer that was not its own: something between us and the web.
+  const intercepted = ownNetworkDown && (control.intercepted ?? 0) > 0;
 
   const verdict = (state: VerdictState, summary: string): Verdict => ({ state, summary, reasons });
 
@@ -181,6 +184,10 @@ export function decideVerdict(input: VerdictInput): Verdict {
   }
 
   if (down.length === regions.length) {
+    if (intercepted) {
+      reasons.push(`My control checks got answers that were not theirs (${control.intercepted} of ${control.checked}): a redirect, another status or a certificate for another name.`);
+      return verdict('unknown', `I can't tell whether ${name} is down: my network intercepts HTTPS (a proxy or captive portal answers in its place).`);
+    }
     if (ownNetworkDown) {
       reasons.push(`My control checks failed too (${control.failed} of ${control.checked}), so the problem is likely on my side.`);
       return verdict('unknown', `I can't tell whether ${name} is down: my own connection is failing.`);
@@ -200,6 +207,11 @@ export function decideVerdict(input: VerdictInput): Verdict {
     return verdict('partial', `${name} is down from ${listNames(down.map((r) => r.region))}, up from ${listNames(upNames)}.`);
   }
 
+  if (intercepted) {
+    reasons.push(`Every answer came from another host, and my control checks got answers that were not theirs (${control.intercepted} of ${control.checked}).`);
+    return verdict('unknown', `I can't tell whether ${name} is up: my network intercepts my checks (a proxy or captive portal answers in its place).`);
+  }
+
   // Every region reached it. The status page may still know of trouble our front-door check can't see.
   if (view?.worst === 'major') {
     reasons.unshift(`Our checks get ${describeProbe(regions[0]!.last)}, but the status page reports a major problem.`);
@@ -213,11 +225,20 @@ export function decideVerdict(input: VerdictInput): Verdict {
   if (slow.length > 0) {
     return verdict('degraded', `${name} is slow: ${describeProbe(slow[0]!.last)} (over ${formatLatency(t.slowMs)}).`);
   }
+  const limited = regions.find((r) => r.last.refusal === 'rate_limited');
+  if (limited) {
+    return verdict('degraded', `${name} is rate-limiting my checks (${describeProbe(limited.last)}); others are probably fine.`);
+  }
   if (view?.worst === 'minor') {
     return verdict('degraded', `${name} answers, but its status page reports problems.`);
   }
   const firstUp = regions[0]!.last;
   const fast = `${describeProbe(firstUp)}`;
+  const walled = regions.find((r) => r.last.refusal === 'auth' || r.last.refusal === 'challenge');
+  if (walled) {
+    const why = walled.last.refusal === 'challenge' ? 'a bot challenge' : 'a login or permission wall';
+    return verdict('up', `${name} is up: it answers, but will not serve an automated check (${describeProbe(walled.last)}, ${why}).`);
+  }
   if (crowd && crowd.teams >= t.crowdTeams) {
     return verdict('up', `${name} is up from here, but others report problems. ${fast}.`);
   }

@@ -32,14 +32,17 @@ export interface MonitorSpec {
   readonly expect?: string;
   readonly forbid?: string;
   readonly component?: string;
+  /** Accepted status codes, normalised ("200-299,401"); absent: the default reading. */
+  readonly status?: string;
 }
 
 export interface MonitorRecord extends MonitorSpec {
   readonly watches: readonly Watch[];
 }
 
-export function monitorKey(targetId: string, opts: { expect?: string; forbid?: string; component?: string }): string {
-  const material = JSON.stringify([targetId, opts.expect ?? '', opts.forbid ?? '', (opts.component ?? '').toLowerCase()]);
+export function monitorKey(targetId: string, opts: { expect?: string; forbid?: string; component?: string; status?: string }): string {
+  // A status list is added only when set, so monitors made before it existed keep their keys.
+  const material = JSON.stringify([targetId, opts.expect ?? '', opts.forbid ?? '', (opts.component ?? '').toLowerCase(), ...(opts.status ? [opts.status] : [])]);
   return createHash('sha256').update(material).digest('hex').slice(0, 20);
 }
 
@@ -65,6 +68,7 @@ export interface WatchRequest {
   readonly expect?: string;
   readonly forbid?: string;
   readonly component?: string;
+  readonly status?: string;
 }
 
 export interface ChannelMonitor {

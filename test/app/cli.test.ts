@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { testPki } from '../fakes/certs.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { runIsdown } from '../support/run-isdown.ts';
 
@@ -26,6 +27,62 @@ describe('isdown check (one-shot CLI)', () => {
     const r = await runIsdown(['check', `${target.url}/ok`], env());
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^✅ 127\.0\.0\.1:\d+\/ok is up — it's just you\. 200 OK in \d+ ms\./);
+  });
+
+  it('reads a 401 as up behind a wall, a 429 as degraded, and --status replaces the reading', async () => {
+    target.set('/wall', { kind: 'status', status: 401, body: 'sign in' });
+    target.set('/busy', { kind: 'status', status: 429, body: 'slow down', headers: { 'retry-after': '60' } });
+    const wall = await runIsdown(['check', `${target.url}/wall`], env());
+    assert.equal(wall.code, 0, wall.stderr);
+    assert.match(wall.stdout, /is up: it answers, but will not serve an automated check \(401 Unauthorized in \d+ ms, a login or permission wall\)/);
+    const busy = await runIsdown(['check', `${target.url}/busy`, '--json'], env());
+    assert.equal(busy.code, 1);
+    assert.equal((JSON.parse(busy.stdout) as { verdict: { state: string } }).verdict.state, 'degraded');
+    const strict = await runIsdown(['check', `${target.url}/wall`, '--status', '200-299'], env());
+    assert.equal(strict.code, 1);
+    assert.match(strict.stdout, /is down for everyone: 401 Unauthorized, not an accepted status \(200-299\)/);
+    const listed = await runIsdown(['check', `${target.url}/wall`, '--status', '200-299,401'], env());
+    assert.equal(listed.code, 0);
+    assert.match(listed.stdout, /is up — it's just you\. 401 Unauthorized in \d+ ms/);
+    const bad = await runIsdown(['check', `${target.url}/wall`, '--status', '2xx'], env());
+    assert.equal(bad.code, 64);
+    assert.match(bad.stderr, /--status: "2xx" is not a status code/);
+  });
+
+  it('behind a TLS-intercepting proxy (an untrusted CA on the target and the control target): exit 2, not "down for everyone"', async () => {
+    const pki = testPki();
+    // Both sites present certificates from a CA this process does not trust, as an intercepting proxy does.
+    const site = await startTarget({ tls: pki.valid });
+    const control = await startTarget({ tls: pki.valid });
+    try {
+      const r = await runIsdown(['check', `${site.url}/ok`], { ...env(), ISDOWN_CONTROL_URLS: `${control.url}/generate_204=204` });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stdout, /I can't tell whether .* is down: my network intercepts HTTPS \(a proxy or captive portal answers in its place\)/);
+      // With a control target that answers as it should, the same TLS failure is the site's own.
+      target.set('/generate_204', { kind: 'status', status: 204 });
+      const theirs = await runIsdown(['check', `${site.url}/ok`], { ...env(), ISDOWN_CONTROL_URLS: `${target.url}/generate_204=204` });
+      assert.equal(theirs.code, 1, theirs.stdout + theirs.stderr);
+      assert.match(theirs.stdout, /is down for everyone: .*TLS certificate/);
+    } finally {
+      await site.close();
+      await control.close();
+    }
+  });
+
+  it('a captive portal that redirects every site to itself: unknown, not "up"', async () => {
+    // The portal: every request, to any host, is sent to its login page (another host), which answers 200.
+    const portal = await startTarget();
+    const login = await startTarget({ host: '127.0.0.2' });
+    login.set('/login', { kind: 'ok', body: 'Welcome to Airport Wi-Fi' });
+    for (const p of ['/generate_204', '/site']) portal.set(p, { kind: 'redirect', to: `${login.url}/login` });
+    try {
+      const r = await runIsdown(['check', `${portal.url}/site`], { ...env(), ISDOWN_ALLOW_PRIVATE: '127.0.0.0/8', ISDOWN_CONTROL_URLS: `${portal.url}/generate_204=204` });
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.match(r.stdout, /I can't tell whether .* is up: my network intercepts my checks/);
+    } finally {
+      await portal.close();
+      await login.close();
+    }
   });
 
   it('exits 1 on a 503, confirmed by re-checks', async () => {

@@ -35,6 +35,16 @@ describe('settings', () => {
     assert.equal(loadConfig({ ...oauth, SLACK_STATE_SECRET: 'a'.repeat(32) }).slack.stateSecret, 'a'.repeat(32));
   });
 
+  it('reads control targets as URL or URL=STATUS, with captive-portal URLs by default', () => {
+    assert.deepEqual(loadConfig({ ISDOWN_CONTROL_URLS: 'https://a.example/generate_204=204, http://b.example/' }).controlUrls, [
+      { url: 'https://a.example/generate_204', status: 204 },
+      { url: 'http://b.example/' },
+    ]);
+    assert.ok(loadConfig({}).controlUrls.every((c) => c.status !== undefined), 'every default has a known answer');
+    assert.deepEqual(loadConfig({ ISDOWN_CONTROL_URLS: '' }).controlUrls, []);
+    assert.throws(() => loadConfig({ ISDOWN_CONTROL_URLS: 'ftp://x/=204' }), (e: Error) => e instanceof ConfigError && e.variable === 'ISDOWN_CONTROL_URLS');
+  });
+
   it('reads the watch limits, 200 per channel and 50 per person by default', () => {
     const d = loadConfig({});
     assert.deepEqual([d.maxWatchesPerChannel, d.maxWatchesPerPerson], [200, 50]);
@@ -131,6 +141,20 @@ describe('what people may do in chat', () => {
     assert.match((await say(`unwatch ${site.url}/a`, person('U1'))).title, /^Stopped watching/);
     assert.match((await say(`watch ${site.url}/d every 1h`, person('U3'))).title, /^Watching /);
     assert.match((await say(`watch ${site.url}/e every 1h`, person('U1', 'C2'))).title, /^Watching /);
+  });
+
+  it('a watch with its own status list: said back, listed, a monitor of its own; intervals echoed as typed', async () => {
+    const where = person('U9', 'C9');
+    site.set('/wall', { kind: 'status', status: 401, body: 'sign in' });
+    const made = await say(`watch ${site.url}/wall every 90s status 200-299,401`, where);
+    assert.match(made.title, /^Watching 127\.0\.0\.1:\d+\/wall every 90s, accepting status 200-299,401\.$/);
+    const list = await say('list', where);
+    assert.match(list.lines.join('\n'), /\/wall — .*\(every 1 min 30 s, status 200-299,401\)/);
+    const other = await say(`watch ${site.url}/wall every 90s`, person('U9', 'C8'));
+    assert.match(other.title, /^Watching /);
+    const a = (await running.runtime.watcher!.list({ platform: 'slack', tenant: 'T1', channel: 'C9' }))[0]!.record.key;
+    const b = (await running.runtime.watcher!.list({ platform: 'slack', tenant: 'T1', channel: 'C8' }))[0]!.record.key;
+    assert.notEqual(a, b, 'different accepted codes, different monitors');
   });
 
   it('does not limit the console: it is the operator', async () => {

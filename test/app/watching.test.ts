@@ -31,7 +31,7 @@ describe('watching through the console, end to end', () => {
     const bot = startBot({ ...base(), STORE_URL: `sqlite://${scratchDir()}/s.sqlite` });
     try {
       bot.send(`watch ${site.url}/a every 1s`);
-      await bot.waitFor(/Watching 127\.0\.0\.1:\d+\/a every 1 s\./);
+      await bot.waitFor(/Watching 127\.0\.0\.1:\d+\/a every 1s\./);
       await until(() => (site.hits.get('/a') ?? 0) >= 2);
       bot.send('list');
       await bot.waitFor(/127\.0\.0\.1:\d+\/a — ✅ up \(every 1 s\)/);

@@ -53,7 +53,6 @@ describe('forgiving lookup', () => {
     ['x.com', 'twitter'],
     ['  GitHub ', 'github'],
     ['www.github.com', 'github'],
-    ['https://github.com/nodejs/node/issues', 'github'],
     ['https://www.githubstatus.com/', 'github'],
     ['discordstatus.com', 'discord'],
     ['Google Cloud', 'google-cloud'],
@@ -146,5 +145,50 @@ describe("an operator's catalog", () => {
     assert.equal(r.services.length, 0);
     assert.equal(r.problems[0]!.line, 3);
     assert.match(r.problems[0]!.message, /not valid JSON/);
+  });
+});
+
+describe('input that is no service name', () => {
+  const resolve = createResolver(indexCatalog(loadCatalog().services), makePolicy());
+  it('an empty name asks which service, and suggests none', () => {
+    for (const input of ['', '   ', '""']) {
+      const r = resolve(input === '""' ? '' : input);
+      assert.equal(r.ok, false);
+      assert.match((r as { message: string }).message, /^Which service or address\?/);
+      assert.deepEqual((r as { suggestions?: string[] }).suggestions ?? [], []);
+    }
+  });
+  it('localhost is an address, refused as private, not "give its address, like localhost.com"', () => {
+    const r = resolve('localhost');
+    assert.equal(r.ok, false);
+    assert.match((r as { message: string }).message, /private addresses/);
+  });
+  it('a host name over 253 characters, or with a label over 63, is refused before any DNS', () => {
+    const long = resolve(`${'a'.repeat(60)}.`.repeat(5) + 'com');
+    assert.match((long as { message: string }).message, /DNS allows at most 253/);
+    const label = resolve(`${'b'.repeat(64)}.example.com`);
+    assert.match((label as { message: string }).message, /over 63 characters/);
+  });
+});
+
+describe('a pasted address that names more than a host', () => {
+  const resolve = createResolver(indexCatalog(loadCatalog().services), makePolicy({ ports: 'any' }));
+  it('is checked as typed; the service its host belongs to adds its status page', () => {
+    const r = resolve('https://github.com/acme/api/actions');
+    assert.ok(r.ok);
+    assert.equal(r.target.kind, 'adhoc');
+    assert.deepEqual(r.target.urls, ['https://github.com/acme/api/actions']);
+    assert.equal(r.target.statusPage?.url, 'https://www.githubstatus.com/api/v2/summary.json');
+  });
+  it('a port or a query is part of what was typed too', () => {
+    for (const input of ['github.com:8443', 'https://github.com/?tab=repos']) {
+      const r = resolve(input);
+      assert.ok(r.ok && r.target.kind === 'adhoc', input);
+      assert.equal(new URL(r.target.urls[0]!).href, new URL(input.startsWith('http') ? input : `https://${input}`).href);
+    }
+  });
+  it('the bare host is still the service', () => {
+    const r = resolve('https://github.com/');
+    assert.ok(r.ok && r.target.kind === 'catalog' && r.target.id === 'github');
   });
 });

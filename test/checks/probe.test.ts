@@ -42,6 +42,45 @@ describe('HTTP probe against a fake target', () => {
     assert.ok(r.latency.connect < r.latency.firstByte, 'connecting is not where the wait went');
   });
 
+  it('reads status codes by the default policy: walls and challenges answer, 429 is a rate limit, other 4xx and 5xx fail', async () => {
+    const cases: [string, number, Record<string, string> | undefined, { ok: boolean; refusal?: string; code?: string }][] = [
+      ['/s401', 401, undefined, { ok: true, refusal: 'auth' }],
+      ['/s403', 403, undefined, { ok: true, refusal: 'auth' }],
+      ['/s407', 407, undefined, { ok: true, refusal: 'auth' }],
+      ['/s429', 429, { 'retry-after': '30' }, { ok: true, refusal: 'rate_limited' }],
+      ['/cf403', 403, { 'cf-mitigated': 'challenge' }, { ok: true, refusal: 'challenge' }],
+      ['/cf503', 503, { 'cf-mitigated': 'challenge' }, { ok: true, refusal: 'challenge' }],
+      ['/waf', 405, { 'x-amzn-waf-action': 'captcha' }, { ok: false, code: 'http_4xx' }],
+      ['/s404', 404, undefined, { ok: false, code: 'http_4xx' }],
+      ['/s410', 410, undefined, { ok: false, code: 'http_4xx' }],
+      ['/s418', 418, undefined, { ok: false, code: 'http_4xx' }],
+      ['/s500', 500, undefined, { ok: false, code: 'http_5xx' }],
+      ['/s204', 204, undefined, { ok: true }],
+      ['/s304', 304, undefined, { ok: true }],
+    ];
+    for (const [path, status, headers, want] of cases) {
+      target.set(path, { kind: 'status', status, body: 'x', ...(headers ? { headers } : {}) });
+      // A wall's page is not the site's: text checks do not apply to it.
+      const r = await prober.probe({ url: `${target.url}${path}`, ...(want.refusal ? { expect: 'text that is not there' } : {}) });
+      assert.equal(r.status, status, path);
+      assert.equal(r.ok, want.ok, path);
+      assert.equal(r.refusal, want.refusal, path);
+      assert.equal(r.error?.code, want.code, path);
+    }
+  });
+
+  it('a status list replaces the default reading entirely', async () => {
+    target.set('/only401', { kind: 'status', status: 401, body: 'login' });
+    const accepted = await prober.probe({ url: `${target.url}/only401`, acceptStatus: [[200, 299], [401, 401]] });
+    assert.deepEqual([accepted.ok, accepted.refusal], [true, undefined]);
+    const notListed = await prober.probe({ url: `${target.url}/ok`, acceptStatus: [[201, 201]] });
+    assert.equal(notListed.ok, false);
+    assert.equal(notListed.error?.code, 'http_status');
+    assert.equal(notListed.error?.message, '200 OK, not an accepted status (201)');
+    const wall = await prober.probe({ url: `${target.url}/only401`, acceptStatus: [[200, 299]] });
+    assert.equal(wall.error?.code, 'http_4xx');
+  });
+
   it('marks a kept-alive connection as reused, with no connect time', async () => {
     await prober.probe({ url: `${target.url}/ok` });
     const r = await prober.probe({ url: `${target.url}/ok` });

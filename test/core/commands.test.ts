@@ -14,8 +14,10 @@ describe('command grammar', () => {
     ['check list', { kind: 'check', target: 'list' }],
     ['<https://x.com|x.com>', { kind: 'check', target: 'https://x.com' }],
     ['watch github', { kind: 'watch', target: 'github' }],
-    ['watch github every 5m', { kind: 'watch', target: 'github', everyMs: 300_000 }],
-    ['watch github every 30s expect "Sign in" component API', { kind: 'watch', target: 'github', everyMs: 30_000, expect: 'Sign in', component: 'API' }],
+    ['watch github every 5m', { kind: 'watch', target: 'github', everyMs: 300_000, everyText: '5m' }],
+    ['watch github every 30s expect "Sign in" component API', { kind: 'watch', target: 'github', everyMs: 30_000, everyText: '30s', expect: 'Sign in', component: 'API' }],
+    ['watch github status 200-299,401 every 90s', { kind: 'watch', target: 'github', everyMs: 90_000, everyText: '90s', status: '200-299,401' }],
+    ['watch github status " 401 , 200-204"', { kind: 'watch', target: 'github', status: '401,200-204' }],
     ['watch site.com forbid “is currently down”', { kind: 'watch', target: 'site.com', forbid: 'is currently down' }],
     ['unwatch github', { kind: 'unwatch', target: 'github' }],
     ['list', { kind: 'list' }],
@@ -38,6 +40,11 @@ describe('command grammar', () => {
     ['watch github every soon', /not an interval/],
     ['watch github expect', /needs a value/],
     ['watch github colour red', /don't understand "colour"/],
+    ['watch github status 2xx', /"2xx" is not a status code or a range like 200-299/],
+    ['watch github status 299-200', /not a range of HTTP status codes/],
+    ['watch github status 700', /not a range of HTTP status codes/],
+    [`watch github status ${Array.from({ length: 21 }, (_, i) => 200 + i).join(',')}`, /At most 20 codes/],
+    [`${'x '.repeat(1_001)}`, /a command is at most 2,000/],
     ['watch github expect "unclosed', /quote is not closed/],
     [`watch github expect "${'x'.repeat(201)}"`, /limited to 200/],
     ['mute github', /how long/],
@@ -68,6 +75,6 @@ describe('durations', () => {
     ['90', 90_000], ['1500ms', 1_500], ['5 min', 300_000], ['', null], ['soon', null], ['5x', null], ['m5', null],
   ];
   for (const [text, ms] of table) it(`"${text}" → ${ms}`, () => assert.equal(parseDuration(text), ms));
-  const words: [number, string][] = [[12_000, '12 s'], [41 * 60_000, '41 min'], [117 * 60_000, '1 h 57 min'], [3_600_000, '1 h'], [90_000_000, '1 d 1 h']];
+  const words: [number, string][] = [[12_000, '12 s'], [90_000, '1 min 30 s'], [125_000, '2 min 5 s'], [605_000, '10 min'], [41 * 60_000, '41 min'], [117 * 60_000, '1 h 57 min'], [3_600_000, '1 h'], [90_000_000, '1 d 1 h']];
   for (const [ms, text] of words) it(`${ms} ms reads "${text}"`, () => assert.equal(formatDuration(ms), text));
 });

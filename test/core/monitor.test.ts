@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyEvent, downtime, tellStory, type Incident } from '../../src/core/incident.ts';
-import { advance, DEFAULT_THRESHOLDS, initialState, type AlertEvent, type MonitorEvent, type MonitorState } from '../../src/core/monitor.ts';
+import { advance, DEFAULT_THRESHOLDS, initialState, stateChanged, type AlertEvent, type MonitorEvent, type MonitorState } from '../../src/core/monitor.ts';
 import type { VerdictState } from '../../src/core/types.ts';
 
 const T = (hhmm: string, s = 0) => Date.UTC(2026, 10, 20, Number(hhmm.slice(0, 2)), Number(hhmm.slice(3, 5)), s);
@@ -163,5 +163,29 @@ describe('silence and our own network', () => {
     for (const [t, v] of [['09:01', 'down'], ['09:02', 'down'], ['09:03', 'up'], ['09:04', 'up'], ['10:30', 'down'], ['10:31', 'down']] as const) d.round(T(t), v);
     assert.deepEqual(alerts(d.events), ['opened down 09:01', 'recovered 09:03', 'opened down 10:30']);
     assert.equal(d.incidents.size, 2);
+  });
+});
+
+describe('what the state machine stores', () => {
+  const v = (state: VerdictState, summary: string) => ({ state, summary, reasons: [] });
+  it('a new monitor is "up" only by assumption until a round sees the target', () => {
+    const s0 = initialState(T('11:00'));
+    assert.equal(s0.unseen, true);
+    const blind = advance(s0, v('unknown', 'my network failed'), T('11:01'), DEFAULT_THRESHOLDS, () => 'x');
+    assert.equal(blind.state.unseen, true, 'our own network failing shows nothing of the target');
+    const seen = advance(blind.state, v('up', '200 OK in 40 ms'), T('11:02'), DEFAULT_THRESHOLDS, () => 'x');
+    assert.equal(seen.state.unseen, undefined);
+    assert.ok(stateChanged(blind.state, seen.state));
+  });
+
+  it('a steady round changes nothing worth writing, though its summary differs', () => {
+    let s = advance(initialState(T('11:00')), v('up', '200 OK in 40 ms'), T('11:01'), DEFAULT_THRESHOLDS, () => 'x').state;
+    for (let i = 2; i < 10; i++) {
+      const next = advance(s, v('up', `200 OK in ${40 + i} ms`), T('11:00') + i * 60_000, DEFAULT_THRESHOLDS, () => 'x').state;
+      assert.equal(stateChanged(s, next), false, `round ${i}`);
+      s = next;
+    }
+    const failing = advance(s, v('down', '503'), T('11:30'), DEFAULT_THRESHOLDS, () => 'x').state;
+    assert.equal(stateChanged(s, failing), true, 'a first failure is a candidate: stored');
   });
 });

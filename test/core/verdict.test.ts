@@ -12,7 +12,27 @@ interface Row {
   readonly reason?: RegExp;
 }
 
+const walled = (status: number, statusText: string, refusal: 'auth' | 'challenge' | 'rate_limited') => ({ ...up(), status, statusText, refusal });
+
 const rows: Row[] = [
+  {
+    name: 'a login wall (401): up, saying it will not serve a script',
+    input: { probes: [walled(401, 'Unauthorized', 'auth')] },
+    state: 'up',
+    summary: /^example\.com is up: it answers, but will not serve an automated check \(401 Unauthorized in 143 ms, a login or permission wall\)\.$/,
+  },
+  {
+    name: 'a bot challenge (403 + cf-mitigated): up',
+    input: { probes: [walled(403, 'Forbidden', 'challenge')] },
+    state: 'up',
+    summary: /will not serve an automated check \(403 Forbidden in 143 ms, a bot challenge\)/,
+  },
+  {
+    name: 'rate-limited from here (429): degraded, others probably fine',
+    input: { probes: [walled(429, 'Too Many Requests', 'rate_limited')] },
+    state: 'degraded',
+    summary: /^example\.com is rate-limiting my checks \(429 Too Many Requests in 143 ms\); others are probably fine\.$/,
+  },
   { name: 'answering fast', input: { probes: [up()] }, state: 'up', summary: /^example\.com is up — it's just you\. 200 OK in 143 ms\.$/ },
   { name: 'answering slowly', input: { probes: [up({ ms: 4_200 })] }, state: 'degraded', summary: /is slow: 200 OK in 4\.2 s \(over 3\.0 s\)/ },
   {
@@ -45,6 +65,19 @@ const rows: Row[] = [
     state: 'unknown',
     summary: /^I can't tell whether example\.com is down: my own connection is failing\.$/,
     reason: /control checks failed too \(3 of 3\)/,
+  },
+  {
+    name: 'a TLS failure while the control targets get answers that are not theirs',
+    input: { probes: [failed('tls', { message: 'the TLS certificate is signed by an unknown authority' })], control: { checked: 3, failed: 3, intercepted: 3 } },
+    state: 'unknown',
+    summary: /^I can't tell whether example\.com is down: my network intercepts HTTPS \(a proxy or captive portal answers in its place\)\.$/,
+    reason: /got answers that were not theirs \(3 of 3\)/,
+  },
+  {
+    name: 'a TLS failure while the control targets answer as they should: theirs',
+    input: { probes: [failed('tls', { message: 'the TLS certificate has expired' })], control: { checked: 3, failed: 0 } },
+    state: 'down',
+    summary: /is down for everyone: the TLS certificate has expired/,
   },
   {
     name: 'refused while one control target of two still answers',

@@ -42,7 +42,7 @@ describe('two bots and three workers as real processes on Redis', () => {
 
     // The watch arrives at the standby; the scheduler hears of it and starts checking.
     b.send(`watch ${site.url}/story every 1s`);
-    await b.waitFor(/Watching 127\.0\.0\.1:\d+\/story every 1 s\./);
+    await b.waitFor(/Watching 127\.0\.0\.1:\d+\/story every 1s\./);
     const before = site.hits.get('/story') ?? 0;
     for (let i = 0; i < 100 && (site.hits.get('/story') ?? 0) < before + 3; i++) await new Promise((r) => setTimeout(r, 100));
     assert.ok((site.hits.get('/story') ?? 0) >= before + 3, 'the workers probe it every second');

@@ -9,7 +9,7 @@ import type { KeyPair } from './certs.ts';
  */
 export type Behaviour =
   | { kind: 'ok'; body?: string; status?: number; delayMs?: number; delayMaxMs?: number; contentType?: string }
-  | { kind: 'status'; status: number; body?: string }
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
   | { kind: 'hang' }
   | { kind: 'trickle'; chunks: number; everyMs: number }
   | { kind: 'redirect'; to: string; status?: number }
@@ -77,7 +77,7 @@ export async function startTarget(opts: { tls?: KeyPair; host?: string } = {}): 
         return;
       }
       case 'status':
-        res.writeHead(b.status, { 'content-type': 'text/plain' }).end(b.body ?? '');
+        res.writeHead(b.status, { 'content-type': 'text/plain', ...b.headers }).end(b.body ?? '');
         return;
       case 'hang':
         return; // never answer; the socket stays open until the client gives up

@@ -256,13 +256,35 @@ export function indexCatalog(services: readonly Service[]): ServiceIndex {
   };
 }
 
+/** An address that names more than a host: a path beyond "/", a query, or a port. */
+function isSpecificAddress(input: string): boolean {
+  const t = input.trim();
+  if (!t.includes('.') && !t.includes(':')) return false;
+  try {
+    const u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : `https://${t}`);
+    return (u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.port !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** Catalog first, then an ad-hoc address; an unknown bare word gets "did you mean". */
 export function createResolver(index: ServiceIndex, policy: AddressPolicy): (input: string) => Resolution {
   return (input) => {
     const service = index.lookup(input);
-    if (service) return { ok: true, target: toTarget(service) };
+    if (service) {
+      // A pasted address with a path, a query or a port is checked as typed; the service its
+      // host belongs to only adds its status page as evidence.
+      if (!isSpecificAddress(input)) return { ok: true, target: toTarget(service) };
+      const typed = adhocTarget(input.trim(), policy);
+      if (!typed.ok) return typed;
+      const page = toTarget(service).statusPage;
+      return { ok: true, target: { ...typed.target, ...(page ? { statusPage: page } : {}) } };
+    }
     const word = input.trim();
-    const looksLikeAddress = word.includes('.') || word.includes(':') || word.includes('/');
+    if (!word) return { ok: false, message: 'Which service or address? For example: /isdown github, or /isdown example.com.' };
+    // "localhost" is an address, not a service name: the SSRF guard explains why it is refused.
+    const looksLikeAddress = word.includes('.') || word.includes(':') || word.includes('/') || word.toLowerCase() === 'localhost';
     if (looksLikeAddress) return adhocTarget(word, policy);
     const suggestions = index.suggest(word);
     const named = suggestions.map((id) => index.lookup(id)!.id);
