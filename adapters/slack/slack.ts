@@ -2,7 +2,7 @@ import type { RequestListener } from 'node:http';
 import bolt, { type Installation, type InstallationQuery, type InstallationStore } from '@slack/bolt';
 import type { KeyValue } from '../../src/core/store-port.ts';
 import type { Bot, Requester } from '../../src/core/bot.ts';
-import type { Command } from '../../src/core/commands.ts';
+import { parseCommand, type Command } from '../../src/core/commands.ts';
 import { errorMessage, type Message } from '../../src/core/messages.ts';
 import { DeliveryError, type ChatAdapter, type DeliveryKey, type PlatformRef } from '../../src/core/notify.ts';
 import type { ChannelRef } from '../../src/core/watch.ts';
@@ -254,10 +254,23 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
           return Boolean(info.user?.is_admin || info.user?.is_owner);
         },
       });
-      const respondWith = async (respond: (m: Record<string, unknown>) => Promise<unknown>, message: Message) => {
-        await respond({ response_type: message.visibility === 'channel' ? 'in_channel' : 'ephemeral', replace_original: false, ...toSlack(message) });
+      /**
+       * The answer. After a "checking…" placeholder it replaces the placeholder in place when it is
+       * for the channel; a private answer (an error) removes the placeholder and comes privately.
+       */
+      const respondWith = async (respond: (m: Record<string, unknown>) => Promise<unknown>, message: Message, placeholder: boolean) => {
+        const visible = message.visibility === 'channel';
+        if (placeholder && !visible) await respond({ delete_original: true });
+        await respond({ response_type: visible ? 'in_channel' : 'ephemeral', replace_original: placeholder && visible, ...toSlack(message) });
       };
-      const safely = async (respond: (m: Record<string, unknown>) => Promise<unknown>, work: () => Promise<Message>) => {
+      const safely = async (respond: (m: Record<string, unknown>) => Promise<unknown>, work: () => Promise<Message>, checking?: string) => {
+        // A check can take up to 20 s: the channel sees at once that it is under way.
+        const placeholder = checking
+          ? await respond({ response_type: 'in_channel', replace_original: false, text: `⏳ Checking ${checking}… (up to 20 s)` }).then(
+              () => true,
+              () => false,
+            )
+          : false;
         let message: Message;
         try {
           message = await work();
@@ -265,13 +278,15 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
           deps.log(`isdown: slack command failed: ${err instanceof Error ? err.message : String(err)}`);
           message = errorMessage('Something went wrong inside isdown; the error is in its log. Try again in a moment.');
         }
-        await respondWith(respond, message).catch((err: unknown) => deps.log(`isdown: slack response_url failed: ${String(err)}`));
+        await respondWith(respond, message, placeholder).catch((err: unknown) => deps.log(`isdown: slack response_url failed: ${String(err)}`));
       };
 
       app.command('/isdown', async ({ command, ack, respond }) => {
         // Ack first: Slack gives 3 seconds, a check can take 15. The answer follows via response_url.
         await ack();
-        void safely(respond, () => deps.bot.handle(command.text, requester(command.team_id, command.channel_id, command.user_id)));
+        const parsed = parseCommand(command.text);
+        const checking = parsed.ok && parsed.command.kind === 'check' && parsed.command.target ? parsed.command.target : undefined;
+        void safely(respond, () => deps.bot.handle(command.text, requester(command.team_id, command.channel_id, command.user_id)), checking);
       });
 
       const fromAction = (body: { team?: { id: string } | null; channel?: { id: string }; user: { id: string }; container?: { channel_id?: string } }) =>
@@ -282,7 +297,7 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
           const value = (action as { value?: string }).value ?? '';
           const command = toCommand(value);
           if (!command) return;
-          void safely(respond, () => deps.bot.run(command, fromAction(body as never)));
+          void safely(respond, () => deps.bot.run(command, fromAction(body as never)), command.kind === 'check' ? command.target : undefined);
         });
       onButton(ACTION_IDS.recheck, (v) => (v ? { kind: 'check', target: v } : null));
       onButton(ACTION_IDS.watch, (v) => (v ? { kind: 'watch', target: v } : null));

@@ -40,6 +40,7 @@ export function createChecker(config: Config, overrides: { resolve?: Resolver; c
     probe: singleFlight(remote ? remote.probe : async (req) => [await prober.probe(req)], probeKey),
     ...(remote ? { regions: remote.regions } : {}),
     sleep: (ms) => sleep(ms),
+    now,
     control: () => checkControl(prober, config.controlUrls),
     status: async (target) => (target.statusPage ? status.read(target.statusPage) : undefined),
     ...(crowd ? { crowd: (target) => crowd.summary(target.id, now()) } : {}),
@@ -49,6 +50,8 @@ export function createChecker(config: Config, overrides: { resolve?: Resolver; c
     policy: {
       confirmAttempts: config.confirmAttempts,
       confirmDelayMs: config.confirmDelayMs,
+      // The one-shot answer's promise (CONTRACT): within 20 s, status page and all; 2 s are kept for the rest.
+      budget: { totalMs: 18_000, attemptMs: config.limits.totalTimeoutMs },
       thresholds: { slowMs: config.slowMs, crowdTeams: 2 },
     },
     prober,

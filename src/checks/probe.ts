@@ -199,12 +199,13 @@ function makeConnector(opts: ProberOptions, limits: ProbeLimits): buildConnector
 }
 
 /** Reads at most `cap` bytes, then stops: a large page is not a failure. */
-function readCapped(body: Readable, cap: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+function readCapped(body: Readable, cap: number, progress: { bytes: number }): Promise<{ bytes: Buffer; truncated: boolean }> {
   // Event-based rather than for-await: async iteration costs more than the rest of a probe.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
+      progress.bytes += chunk.length;
       const room = cap - size;
       if (chunk.length >= room) {
         chunks.push(chunk.subarray(0, room));
@@ -273,10 +274,13 @@ export function createProber(opts: ProberOptions): Prober {
     // One deadline for the whole probe, redirects and body included. undici documents an
     // EventEmitter as a valid signal; it costs a fraction of an AbortController per probe.
     const signal = new Deadline();
-    const timer = setTimeout(() => signal.fire(), limits.totalTimeoutMs);
+    const deadlineMs = Math.max(100, Math.min(limits.totalTimeoutMs, req.timeoutMs ?? Infinity));
+    const timer = setTimeout(() => signal.fire(), deadlineMs);
 
-    const result = (error?: ProbeError, refusal?: ProbeResult['refusal']): FetchedBody => ({ result: build(error, refusal), ...(keepBody && kept ? { body: kept } : {}) });
-    const build = (error?: ProbeError, refusal?: ProbeResult['refusal']): ProbeResult => {
+    const progress = { bytes: 0 };
+    let readingBody = false;
+    const result = (error?: ProbeError, refusal?: ProbeResult['refusal'], slowBody?: true): FetchedBody => ({ result: build(error, refusal, slowBody), ...(keepBody && kept ? { body: kept } : {}) });
+    const build = (error?: ProbeError, refusal?: ProbeResult['refusal'], slowBody?: true): ProbeResult => {
       const t = ctx.timings;
       return {
         url: req.url,
@@ -297,6 +301,7 @@ export function createProber(opts: ProberOptions): Prober {
         redirects,
         ...(error ? { error } : {}),
         ...(refusal ? { refusal } : {}),
+        ...(slowBody ? { slowBody } : {}),
         at,
       };
     };
@@ -334,7 +339,8 @@ export function createProber(opts: ProberOptions): Prober {
           continue;
         }
 
-        const body = await readCapped(res.body, maxBytes);
+        readingBody = true;
+        const body = await readCapped(res.body, maxBytes, progress);
         bytesRead = body.bytes.length;
         truncated = body.truncated;
         kept = body.bytes;
@@ -366,7 +372,15 @@ export function createProber(opts: ProberOptions): Prober {
       }
     } catch (err) {
       if (err instanceof BlockedAddressError) return result(fail('blocked', err.message));
-      return result(describeNetworkError(err, limits, signal.aborted));
+      const e = describeNetworkError(err, { ...limits, totalTimeoutMs: deadlineMs }, signal.aborted);
+      if (e.code === 'timeout' && readingBody && status !== undefined) {
+        // Headers came with a good status and the page is still arriving: it answers, slowly.
+        // That is not an outage (a trickling page is the classic "it loads for me, eventually").
+        const good = req.acceptStatus ? statusAccepted(status, req.acceptStatus) : readStatusCode(status) === 'up';
+        bytesRead = progress.bytes;
+        if (good) return result(undefined, undefined, true);
+      }
+      return result(e);
     } finally {
       clearTimeout(timer);
     }

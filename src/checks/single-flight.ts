@@ -7,7 +7,7 @@ import type { ProbeRequest } from '../core/types.ts';
  * after the first settles starts afresh, so answers are never stale.
  */
 /** Probes that would be the same request: same URL, same text checks. */
-export const probeKey = (req: ProbeRequest) => `${req.url}\n${req.expect ?? ''}\n${req.forbid ?? ''}\n${req.acceptStatus ? JSON.stringify(req.acceptStatus) : ''}`;
+export const probeKey = (req: ProbeRequest) => `${req.url}\n${req.expect ?? ''}\n${req.forbid ?? ''}\n${req.acceptStatus ? JSON.stringify(req.acceptStatus) : ''}\n${req.timeoutMs ?? ''}`;
 
 export function singleFlight<A, R>(fn: (arg: A) => Promise<R>, keyOf: (arg: A) => string): (arg: A) => Promise<R> {
   const pending = new Map<string, Promise<R>>();

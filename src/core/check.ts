@@ -9,6 +9,8 @@ export interface CheckPorts {
   /** The regions asked (distributed mode), so a silent one can be named rather than counted. */
   readonly regions?: readonly string[];
   sleep(ms: number): Promise<void>;
+  /** The clock, for the answer's time budget (absent: no budget). */
+  now?(): number;
   /** Checks our own network; undefined when no control targets are configured. */
   control(): Promise<ControlResult | undefined>;
   status?(target: Target): Promise<StatusOutcome | undefined>;
@@ -20,6 +22,12 @@ export interface CheckPolicy {
   readonly confirmAttempts: number;
   readonly confirmDelayMs: number;
   readonly thresholds?: VerdictThresholds;
+  /**
+   * The whole answer's time budget, and the longest one attempt can take: a re-check that could
+   * not finish inside the budget is not started, so a one-shot answer comes within 20 s
+   * whatever the target does.
+   */
+  readonly budget?: { readonly totalMs: number; readonly attemptMs: number };
 }
 
 export interface CheckOptions {
@@ -77,14 +85,24 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
       })
     : Promise.resolve(undefined);
 
+  const started = ports.now?.();
   const probes: ProbeResult[] = [];
   let round = await ports.probe(req);
   probes.push(...round);
   for (let attempt = 1; attempt < policy.confirmAttempts; attempt++) {
     const failing = round.filter((p) => !p.ok && p.error?.code !== 'blocked');
     if (failing.length === 0) break;
+    // A timeout already waited the full limit: repeating it would only make the answer late.
+    if (failing.every((p) => p.error?.code === 'timeout')) break;
+    // A re-check gets what is left of the budget, never more: a slow failure shortens the next try.
+    let attemptReq = req;
+    if (started !== undefined && policy.budget) {
+      const left = policy.budget.totalMs - (ports.now!() - started) - policy.confirmDelayMs;
+      if (left < 1_000) break;
+      if (left < policy.budget.attemptMs) attemptReq = { ...req, timeoutMs: left };
+    }
     await ports.sleep(policy.confirmDelayMs);
-    round = await ports.probe(req);
+    round = await ports.probe(attemptReq);
     // Only regions that were failing are re-asked about; the others' first answer stands.
     const failingRegions = new Set(failing.map((p) => p.region));
     round = round.filter((p) => failingRegions.has(p.region));

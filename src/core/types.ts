@@ -49,6 +49,11 @@ export interface ProbeResult {
    * (401/403/407), a bot challenge, or a rate limit (429). Its content was not checked.
    */
   readonly refusal?: 'auth' | 'challenge' | 'rate_limited';
+  /**
+   * The answer came (an acceptable status), but its body was still arriving at the deadline: the
+   * site answers, slowly. Its text was not checked.
+   */
+  readonly slowBody?: true;
   /** Epoch milliseconds when the probe started. */
   readonly at: number;
 }
@@ -59,6 +64,8 @@ export interface ProbeRequest {
   readonly forbid?: string;
   /** Accepted status codes, replacing the default reading (`status 200-299,401`). */
   readonly acceptStatus?: readonly (readonly [number, number])[];
+  /** A shorter deadline than the prober's own, for a re-check that must fit what is left of an answer's budget. */
+  readonly timeoutMs?: number;
 }
 
 export type VerdictState = 'up' | 'degraded' | 'partial' | 'down' | 'maintenance' | 'unknown';

@@ -59,6 +59,7 @@ export function describeProbe(p: ProbeResult): string {
   if (p.error && p.error.code !== 'http_5xx' && p.error.code !== 'http_4xx' && p.error.code !== 'http_status') return `${line}, but ${p.error.message}`;
   // A status outside the watch's own list says so: "401 Unauthorized, not an accepted status (200-299)".
   if (p.error) return p.error.message.startsWith(line) ? p.error.message : line;
+  if (p.slowBody) return `${line} after ${formatLatency(p.latency.firstByte)}, but the page was still arriving after ${formatLatency(p.latency.total)}`;
   return `${line} in ${formatLatency(p.latency.total)}`;
 }
 
@@ -68,7 +69,7 @@ export function regionOutcomes(probes: readonly ProbeResult[], slowMs: number): 
   return [...byRegion].map(([region, attempts]) => {
     const last = attempts[attempts.length - 1]!;
     const failures = attempts.filter((a) => !a.ok).length;
-    const state = !last.ok ? 'down' : failures > 0 ? 'flaky' : last.latency.total > slowMs ? 'slow' : 'up';
+    const state = !last.ok ? 'down' : failures > 0 ? 'flaky' : last.slowBody || last.latency.total > slowMs ? 'slow' : 'up';
     return { region, state, last, attempts: attempts.length, failures };
   });
 }
@@ -223,7 +224,9 @@ export function decideVerdict(input: VerdictInput): Verdict {
     return verdict('degraded', `${name} is unreliable: ${flaky[0]!.failures} of ${flaky[0]!.attempts} checks failed before it answered.`);
   }
   if (slow.length > 0) {
-    return verdict('degraded', `${name} is slow: ${describeProbe(slow[0]!.last)} (over ${formatLatency(t.slowMs)}).`);
+    const s = slow[0]!.last;
+    if (s.slowBody) return verdict('degraded', `${name} answers, slowly: ${describeProbe(s)}.`);
+    return verdict('degraded', `${name} is slow: ${describeProbe(s)} (over ${formatLatency(t.slowMs)}).`);
   }
   const limited = regions.find((r) => r.last.refusal === 'rate_limited');
   if (limited) {

@@ -85,15 +85,27 @@ describe('the real Bolt against a fake Slack', () => {
   const command = (text: string, opts: { channel?: string; user?: string; id?: string } = {}) =>
     slashCommand({ team: 'T1', channel: opts.channel ?? 'C1', user: opts.user ?? 'U1', text, responseUrl: slack.responseUrl(opts.id ?? `r-${Math.random()}`) });
 
-  it('acks a signed /isdown at once and answers in the channel via response_url', async () => {
-    const r = await sendToBot(events, command(`${site.url}/ok`, { id: 'check-1' }), { secret: SECRET });
+  it('acks a signed /isdown at once, shows "checking…" in the channel, and replaces it with the answer', async () => {
+    site.set('/slowish', { kind: 'ok', body: 'fine', delayMs: 300 });
+    const r = await sendToBot(events, command(`${site.url}/slowish`, { id: 'check-1' }), { secret: SECRET });
     assert.equal(r.status, 200);
-    const answer = await until(() => slack.responses.find((x) => x.path === '/response/check-1'), 'the answer');
+    const first = await until(() => slack.responses.find((x) => x.path === '/response/check-1'), 'the placeholder');
+    assert.equal(first.body.response_type, 'in_channel');
+    assert.match(String(first.body.text), /^⏳ Checking http:\/\/127\.0\.0\.1:\d+\/slowish… \(up to 20 s\)$/);
+    const answer = { body: (await until(() => slack.shown('check-1').find((m) => !String(m.text).startsWith('⏳')), 'the answer'))! };
+    assert.equal(slack.shown('check-1').length, 1, 'the placeholder was replaced, not followed');
     assert.equal(answer.body.response_type, 'in_channel');
-    assert.match(String(answer.body.text), /^✅ 127\.0\.0\.1:\d+\/ok is up — it's just you\./);
+    assert.match(String(answer.body.text), /^✅ 127\.0\.0\.1:\d+\/slowish is up — it's just you\./);
     const blocks = answer.body.blocks as { type: string; elements?: { action_id?: string }[] }[];
     assert.equal(blocks[0]!.type, 'header');
     assert.ok(blocks.some((b) => b.type === 'actions' && b.elements!.some((e) => e.action_id === 'isdown_recheck')));
+  });
+
+  it('a check that ends in a private error removes its placeholder and answers privately', async () => {
+    await sendToBot(events, command('twiter', { id: 'check-typo' }), { secret: SECRET });
+    const err = await until(() => slack.shown('check-typo').find((m) => m.response_type === 'ephemeral'), 'the private answer');
+    assert.match(String(err.text), /did you mean twitter/);
+    assert.deepEqual(slack.shown('check-typo').map((m) => m.response_type), ['ephemeral'], 'nothing left in the channel');
   });
 
   it('answers help and errors privately', async () => {
@@ -212,8 +224,8 @@ describe('the real Bolt against a fake Slack', () => {
     const body = blockAction({ team: 'T1', channel: 'C1', user: 'U1', actionId: 'isdown_recheck', value: `http://127.0.0.1:${site.port}/ok`, responseUrl: slack.responseUrl('btn-1') });
     assert.equal((await sendToBot(events, body, { sign: false })).status, 401);
     assert.equal((await sendToBot(events, body, { secret: SECRET })).status, 200);
-    const answer = await until(() => slack.responses.find((x) => x.path === '/response/btn-1'), 'button answer');
-    assert.match(String(answer.body.text), /is up — it's just you/);
+    const answer = await until(() => slack.shown('btn-1').find((m) => !String(m.text).startsWith('⏳')), 'button answer');
+    assert.match(String(answer.text), /is up — it's just you/);
   });
 
   it('with restricted changes, only the owner or an admin may unwatch, or take the watch over by watching again', async () => {

@@ -85,6 +85,17 @@ describe('isdown check (one-shot CLI)', () => {
     }
   });
 
+  it('a page that trickles is "answers, slowly" (degraded), and a server that never answers is not re-checked', async () => {
+    const slow = await runIsdown(['check', `${target.url}/trickle`], env());
+    assert.equal(slow.code, 1, slow.stderr);
+    assert.match(slow.stdout, /answers, slowly: 200 OK after \d+ ms, but the page was still arriving after 2\.\d s/);
+    const before = target.hits.get('/hang') ?? 0;
+    const hung = await runIsdown(['check', `${target.url}/hang`], env());
+    assert.equal(hung.code, 1);
+    assert.match(hung.stdout, /is down for everyone: connected, but no response within 1 s/);
+    assert.equal((target.hits.get('/hang') ?? 0) - before, 1, 'a timeout already waited: no re-check');
+  });
+
   it('exits 1 on a 503, confirmed by re-checks', async () => {
     const before = target.hits.get('/503') ?? 0;
     const r = await runIsdown(['check', `${target.url}/503`], env());

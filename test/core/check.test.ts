@@ -91,3 +91,49 @@ describe('runCheck', () => {
     assert.deepEqual(f.probed, ['https://example.com/ expect=Sign in']);
   });
 });
+
+describe('an answer within its time budget', () => {
+  /** A clock that each probe moves on by the time it "took". */
+  function timed(script: { code?: 'timeout' | 'http_5xx'; ms: number }[]) {
+    let t = 0;
+    const asked: (number | undefined)[] = [];
+    const ports: CheckPorts = {
+      now: () => t,
+      sleep: async (ms) => void (t += ms),
+      control: async () => undefined,
+      probe: async (req) => {
+        asked.push(req.timeoutMs);
+        const step = script.shift()!;
+        const took = Math.min(step.ms, req.timeoutMs ?? Infinity);
+        t += took;
+        return [step.code ? { ...failed(step.code), at: t } : { ...up(), at: t }];
+      },
+    };
+    return { ports, asked, elapsed: () => t };
+  }
+  const policy = { confirmAttempts: 3, confirmDelayMs: 2_000, budget: { totalMs: 18_000, attemptMs: 15_000 } };
+  const target = { kind: 'adhoc' as const, id: 'x', name: 'x', urls: ['https://x.example/'] };
+
+  it('does not repeat an attempt that already timed out', async () => {
+    const c = timed([{ code: 'timeout', ms: 10_000 }, { code: 'timeout', ms: 10_000 }]);
+    const out = await runCheck(target, {}, c.ports, policy);
+    assert.equal(out.probes.length, 1);
+    assert.equal(out.verdict.state, 'down');
+    assert.ok(c.elapsed() <= 18_000);
+  });
+
+  it('gives a re-check only what is left of the budget, so slow failures still answer within it', async () => {
+    const c = timed([{ code: 'http_5xx', ms: 9_000 }, { code: 'http_5xx', ms: 15_000 }, { code: 'http_5xx', ms: 15_000 }]);
+    const out = await runCheck(target, {}, c.ports, policy);
+    assert.equal(c.asked[0], undefined, 'the first attempt has the prober\'s own limit');
+    assert.equal(c.asked[1], 18_000 - 9_000 - 2_000);
+    assert.ok(c.elapsed() <= 18_000, `answered after ${c.elapsed()} ms of budget`);
+    assert.equal(out.verdict.state, 'down');
+  });
+
+  it('fast failures still get every confirmation attempt', async () => {
+    const c = timed([{ code: 'http_5xx', ms: 50 }, { code: 'http_5xx', ms: 50 }, { code: 'http_5xx', ms: 50 }]);
+    const out = await runCheck(target, {}, c.ports, policy);
+    assert.equal(out.probes.length, 3);
+  });
+});

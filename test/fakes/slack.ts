@@ -36,6 +36,8 @@ export interface FakeSlack {
   readonly apiUrl: string;
   readonly posts: SlackPost[];
   readonly responses: { path: string; body: Record<string, unknown> }[];
+  /** The messages a response_url shows now, after replacements and deletions, oldest first. */
+  shown(id: string): Record<string, unknown>[];
   readonly calls: { method: string; status: number; error?: string; at: number; channel?: string }[];
   /** The next `times` calls of `method` answer 429 with this Retry-After (seconds). */
   rateLimit(method: string, times: number, retryAfterSeconds: number): void;
@@ -76,6 +78,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: FakeSlack['calls'] = [];
   const limited = new Map<string, { times: number; retryAfter: number }>();
   const hanging = new Map<string, number>();
+  const shown = new Map<string, Record<string, unknown>[]>();
   let pace: { perChannelPerSecond: number; workspaceBurst: number; workspaceWindowMs: number } | undefined;
   const channelTimes = new Map<string, number[]>();
   const teamTimes = new Map<string, number[]>();
@@ -104,6 +107,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       }
       if (body.blocks !== undefined && validBlocks(body.blocks)) return send(400, { ok: false, error: 'invalid_blocks' });
       responses.push({ path: url.pathname, body });
+      // What the person sees now: replace_original edits the earlier message, delete_original removes it.
+      if (body.delete_original === true) shown.delete(url.pathname);
+      else if (body.replace_original === true && !shown.has(url.pathname)) return send(404, { ok: false, error: 'message_not_found' });
+      else shown.set(url.pathname, [...(body.replace_original === true ? (shown.get(url.pathname) ?? []).slice(0, -1) : (shown.get(url.pathname) ?? [])), body]);
       return send(200, { ok: true });
     }
     if (!url.pathname.startsWith('/api/')) return send(404, { ok: false, error: 'unknown_method' });
@@ -295,6 +302,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     hang: (method, times) => hanging.set(method, times),
     enforcePace: (p) => (pace = p),
     responseUrl: (id) => `${url}/response/${id}`,
+    shown: (id) => shown.get(`/response/${id}`) ?? [],
     addWorkspace(w) {
       workspaces.set(w.teamId, { ...w, channels: [...w.channels] });
       byToken.set(w.token, w.teamId);
