@@ -109,6 +109,15 @@ export function readStatus(report: StatusReport, component?: string): StatusView
   const worstComponent = Math.max(0, ...troubled.map((c) => SEVERITY[c.status]));
 
   if (component && comps.length === 0) {
+    // Pages without a component list (feeds, many incident.io pages) still name what is broken
+    // in their incidents: an open incident that mentions the component speaks for it.
+    const want = component.toLowerCase();
+    const naming = openIncidents.find((i) => [i.name, i.latestUpdate?.body ?? '', ...i.components].some((t) => t.toLowerCase().includes(want)));
+    if (naming) {
+      const worst = naming.impact === 'major' || naming.impact === 'critical' ? 'major' : naming.impact === 'maintenance' ? 'maintenance' : 'minor';
+      return { worst, words: `The status page has an open incident that names ${component}: "${naming.name}" (${naming.status}).` };
+    }
+    if (report.components.length === 0) return { worst: 'ok', words: `The status page lists no components, and no open incident there names "${component}".` };
     return { worst: 'ok', words: `The status page lists no component named "${component}".` };
   }
   if (troubled.length === 0) {

@@ -123,6 +123,24 @@ const rows: Row[] = [
     reason: /major outage of Streaming/,
   },
   {
+    name: 'a component asked of a page with no component list, named by an open incident',
+    input: {
+      probes: [up()],
+      component: 'Actions',
+      status: page({ provider: 'feed', components: [], indicator: 'major', incidents: [{ name: 'Disruption with GitHub Actions', status: 'investigating', impact: 'major', components: [] }] }),
+    },
+    state: 'partial',
+    summary: /parts of it are down according to its status page/,
+    reason: /open incident that names Actions: "Disruption with GitHub Actions" \(investigating\)/,
+  },
+  {
+    name: 'a component asked of a page with no component list, named by nothing',
+    input: { probes: [up()], component: 'Actions', status: page({ provider: 'feed', components: [], incidents: [] }) },
+    state: 'up',
+    summary: /is up/,
+    reason: /lists no components, and no open incident there names "Actions"/,
+  },
+  {
     name: 'our network failing beats everything, and says what the page says',
     input: { probes: [failed('timeout')], control: { checked: 2, failed: 2 }, status: page({ indicator: 'major', components: comps('major_outage', 'major_outage') }) },
     state: 'unknown',
