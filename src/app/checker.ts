@@ -32,7 +32,7 @@ export function createChecker(config: Config, overrides: { resolve?: Resolver; c
   });
   const catalog = loadCatalog(config.catalogFile);
   const index = indexCatalog(catalog.services);
-  const status = createStatusSource({ prober, ttlMs: config.statusTtlMs, now });
+  const status = createStatusSource({ prober, ttlMs: config.statusTtlMs, feedHorizonMs: config.feedHorizonMs, now });
   const crowd = overrides.crowd;
   const remote = overrides.remote;
   const ports: CheckPorts = {

@@ -42,6 +42,8 @@ export interface Config {
   readonly confirmAttempts: number;
   readonly confirmDelayMs: number;
   readonly statusTtlMs: number;
+  /** Feeds: how long an unresolved incident or maintenance stays open after its last update. */
+  readonly feedHorizonMs: number;
   /** Every store operation's time limit. */
   readonly storeTimeoutMs: number;
   readonly checkConcurrency: number;
@@ -254,6 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
     confirmDelayMs: duration(env, 'ISDOWN_CONFIRM_DELAY', 2_000, 0, 60_000),
     statusTtlMs: duration(env, 'ISDOWN_STATUS_TTL', 120_000, 5_000, 3_600_000),
     storeTimeoutMs: duration(env, 'ISDOWN_STORE_TIMEOUT', 5_000, 500, 60_000),
+    feedHorizonMs: duration(env, 'ISDOWN_FEED_HORIZON', 7 * 86_400_000, 3_600_000, 90 * 86_400_000),
     checkConcurrency: int(env, 'ISDOWN_CHECK_CONCURRENCY', 200, 1, 10_000),
     hostConcurrency: int(env, 'ISDOWN_HOST_CONCURRENCY', 4, 1, 1_000),
     retentionMs: duration(env, 'ISDOWN_RETENTION', 90 * 86_400_000, 86_400_000, 3_650 * 86_400_000),

@@ -350,7 +350,9 @@ export function createProber(opts: ProberOptions): Prober {
           // The watch's own list replaces the default reading entirely.
           if (!statusAccepted(res.statusCode, req.acceptStatus)) {
             const code = res.statusCode >= 500 ? 'http_5xx' : res.statusCode >= 400 ? 'http_4xx' : 'http_status';
-            return result(fail(code, `${said}, not an accepted status (${req.acceptStatus.map(([lo, hi]) => (lo === hi ? lo : `${lo}-${hi}`)).join(',')})`));
+            // Say why only where the default reading would have let it through (a 401, a 200 not listed).
+            const why = readStatusCode(res.statusCode) === 'down' ? '' : `, not an accepted status (${req.acceptStatus.map(([lo, hi]) => (lo === hi ? lo : `${lo}-${hi}`)).join(',')})`;
+            return result(fail(code, `${said}${why}`));
           }
         } else {
           const reading = readStatusCode(res.statusCode);
@@ -389,7 +391,8 @@ export function createProber(opts: ProberOptions): Prober {
   return {
     probe,
     fetch: (url, fetchOpts = {}) =>
-      run({ url }, fetchOpts.maxBytes ?? limits.maxBodyBytes, fetchOpts.accept ? ['user-agent', userAgent, 'accept', fetchOpts.accept] : headers, true),
+      // A status page is a document: only a 2xx is it (a wall or a challenge is not the page).
+      run({ url, acceptStatus: [[200, 299]] }, fetchOpts.maxBytes ?? limits.maxBodyBytes, fetchOpts.accept ? ['user-agent', userAgent, 'accept', fetchOpts.accept] : headers, true),
     close: () => agent.close(),
   };
 }

@@ -127,10 +127,59 @@ describe('RSS and Atom history feeds', () => {
     assert.deepEqual(r.maintenances.map((m) => m.status), ['in_progress']);
   });
 
-  it('treats an old unresolved entry as history, not an open incident', () => {
-    const r = feed.parse([fixture('statuspage-history.atom')], { ...ctx, now: Date.parse('2026-11-22T11:00:00Z') });
-    assert.equal(r.incidents.length, 0);
-    assert.equal(r.indicator, 'none');
+  it('keeps an unresolved entry open for days (a long incident), and lets it go after the horizon', () => {
+    const dayLater = feed.parse([fixture('statuspage-history.atom')], { ...ctx, now: Date.parse('2026-11-21T11:00:00Z') });
+    assert.deepEqual(dayLater.incidents.map((i) => i.status), ['monitoring'], 'still open 25 h after its last update');
+    const weekLater = feed.parse([fixture('statuspage-history.atom')], { ...ctx, now: Date.parse('2026-11-28T11:00:00Z') });
+    assert.equal(weekLater.incidents.length, 0);
+    assert.equal(weekLater.indicator, 'none');
+    const shorter = feed.parse([fixture('statuspage-history.atom')], { ...ctx, now: Date.parse('2026-11-21T11:00:00Z'), horizonMs: 12 * 3_600_000 });
+    assert.equal(shorter.incidents.length, 0, 'the horizon is a setting');
+  });
+
+  // Entries in Statuspage's own layout (newest update first, each "<small>time</small><br><strong>Status</strong> - text").
+  const update = (time: string, status: string, text: string) => `&lt;p&gt;&lt;small&gt;Feb &lt;var data-var='date'&gt; 9&lt;/var&gt;, &lt;var data-var='time'&gt;${time}&lt;/var&gt; UTC&lt;/small&gt;&lt;br&gt;&lt;strong&gt;${status}&lt;/strong&gt; - ${text}&lt;/p&gt;`;
+  const atom = (updated: string, ...entries: [string, string, string][]) =>
+    `<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Status - Incident History</title><updated>${updated}</updated>${entries
+      .map(([id, title, content]) => `<entry><id>tag:status.example.com,2005:Incident/${id}</id><updated>${updated}</updated><link rel="alternate" type="text/html" href="https://status.example.com/incidents/${id}"/><title>${title}</title><content type="html">${content}</content></entry>`)
+      .join('')}</feed>`;
+  const at = (iso: string) => ({ ...ctx, now: Date.parse(iso) });
+
+  it('reads every update of an entry: a Resolved stamped the same minute as a newer-looking Update closes it', () => {
+    const xml = atom('2021-02-09T16:57:00Z', ['1', 'Incident on 2021-02-09 16:19 UTC', update('16:57', 'Update', 'Webhooks is operating normally.') + update('16:57', 'Resolved', 'This incident has been resolved.') + update('16:19', 'Investigating', 'We are investigating reports of degraded performance for GitHub Actions.')]);
+    assert.deepEqual(feed.parse([xml], at('2021-02-09T17:00:00Z')).incidents, []);
+  });
+
+  it('an "Update" keeps the event what it was: open incident, or maintenance in progress', () => {
+    const xml = atom(
+      '2021-02-09T16:30:00Z',
+      ['2', 'Degraded performance for GitHub Actions', update('16:25', 'Update', 'GitHub Actions is still experiencing degraded performance.') + update('16:19', 'Investigating', 'We are investigating.')],
+      ['3', 'Database maintenance', update('16:20', 'Update', 'Still read-only.') + update('10:00', 'In progress', 'Scheduled maintenance is currently in progress.') + update('09:00', 'Scheduled', 'A 24-hour window.')],
+    );
+    const r = feed.parse([xml], at('2021-02-10T09:00:00Z'));
+    assert.deepEqual(r.incidents.map((i) => [i.name, i.status]), [['Degraded performance for GitHub Actions', 'investigating']]);
+    assert.equal(r.incidents[0]!.latestUpdate!.body, 'GitHub Actions is still experiencing degraded performance.');
+    assert.deepEqual(r.maintenances.map((m) => [m.name, m.status]), [['Database maintenance', 'in_progress']], 'a maintenance that runs for a day is still in progress');
+  });
+
+  it('takes severity from the provider\'s title, not from a word somewhere in an update', () => {
+    const xml = atom('2021-02-09T16:30:00Z', ['4', 'Incident with Copilot', update('16:25', 'Investigating', 'Some suggestions are unavailable for a small number of users.')], ['5', 'Major outage of Git operations', update('16:20', 'Identified', 'We found the cause.')]);
+    const r = feed.parse([xml], at('2021-02-09T17:00:00Z'));
+    assert.deepEqual(r.incidents.map((i) => [i.name, i.impact]), [['Incident with Copilot', 'minor'], ['Major outage of Git operations', 'major']]);
+  });
+
+  it('groups the items of one RSS event: a newer [RESOLVED] closes the older ones, an open event counts once', () => {
+    const item = (title: string, pub: string, guid: string) => `<item><title><![CDATA[${title}]]></title><link>https://status.aws.amazon.com/</link><pubDate>${pub}</pubDate><guid isPermaLink="false">${guid}</guid><description><![CDATA[${title}]]></description></item>`;
+    const rss = (...items: string[]) => `<?xml version="1.0"?><rss version="2.0"><channel><title>Amazon EC2 (N. Virginia) Service Status</title>${items.join('')}</channel></rss>`;
+    const resolved = rss(
+      item('Service is operating normally: [RESOLVED] Increased API Error Rates', 'Fri, 20 Nov 2026 11:30:00 PST', 'g3'),
+      item('Informational message: Increased API Error Rates', 'Fri, 20 Nov 2026 11:00:00 PST', 'g2'),
+      item('Informational message: Increased API Error Rates', 'Fri, 20 Nov 2026 10:45:00 PST', 'g1'),
+    );
+    assert.deepEqual(feed.parse([resolved], at('2026-11-20T19:45:00Z')).incidents, []);
+    const open = rss(item('Service disruption: Instance launch failures', 'Fri, 20 Nov 2026 11:30:00 PST', 'h2'), item('Performance issues: Instance launch failures', 'Fri, 20 Nov 2026 11:00:00 PST', 'h1'));
+    const r = feed.parse([open], at('2026-11-20T19:45:00Z'));
+    assert.deepEqual(r.incidents.map((i) => [i.name, i.impact]), [['Service disruption: Instance launch failures', 'major']], 'one event, its newest word');
   });
 
   it('reads a generic RSS feed by its words', () => {

@@ -8,8 +8,6 @@ import { INDICATOR_WORDS, PayloadError, type StatusProvider } from './provider.t
  * their words. A feed is history, so only recent, unresolved entries count as open.
  */
 
-/** An entry with a stated open status counts for this long after its last update. */
-export const FEED_OPEN_WINDOW_MS = 12 * 3_600_000;
 /** An entry whose status can only be guessed from its words counts for less. */
 export const FEED_GUESS_WINDOW_MS = 2 * 3_600_000;
 
@@ -99,15 +97,6 @@ export function stripTags(html: string): string {
   return out + html.slice(i);
 }
 
-/** The inside of the first <p>…</p>, or the whole text when there is none; linear. */
-function firstParagraph(html: string): string {
-  const lower = html.toLowerCase();
-  const start = lower.indexOf('<p>');
-  if (start === -1) return html;
-  const end = lower.indexOf('</p>', start + 3);
-  return end === -1 ? html : html.slice(start + 3, end);
-}
-
 function plain(html: string): string {
   return stripTags(html)
     .replace(/&nbsp;/g, ' ')
@@ -120,43 +109,148 @@ function plain(html: string): string {
     .trim();
 }
 
-const CLOSED = /^(resolved|completed|postmortem)$/i;
-const MAINTENANCE = /^(scheduled|in progress|verifying)$/i;
+/** The status words Statuspage-style feeds put in <strong>, and what each means for the event. */
+const STATUS_WORDS: ReadonlyMap<string, 'open' | 'update' | 'closed' | 'maintenance'> = new Map([
+  ['investigating', 'open'],
+  ['identified', 'open'],
+  ['monitoring', 'open'],
+  ['update', 'update'],
+  ['resolved', 'closed'],
+  ['postmortem', 'closed'],
+  ['completed', 'closed'],
+  ['scheduled', 'maintenance'],
+  ['in progress', 'maintenance'],
+  ['verifying', 'maintenance'],
+] as const);
 
-function guessImpact(words: string): Impact {
-  if (/maintenance/i.test(words)) return 'maintenance';
-  if (/\b(outage|down|unavailable|not available|unreachable|disruption)\b/i.test(words)) return 'major';
+interface StatedUpdate {
+  readonly status: string;
+  /** The update's own time as the feed prints it ("Nov 20, 10:30 UTC"); equal text, same minute. */
+  readonly stamp: string;
+  readonly text: string;
+}
+
+/**
+ * Every "<strong>Status</strong> - text" update of an entry, in the feed's order (newest first,
+ * as Statuspage and its imitators write them). One forward pass: each search starts where the
+ * previous one ended, so hostile markup costs linear time.
+ */
+function statedUpdates(html: string): StatedUpdate[] {
+  const lower = html.toLowerCase();
+  const out: StatedUpdate[] = [];
+  let i = 0;
+  let stamp = '';
+  for (;;) {
+    const open = lower.indexOf('<strong>', i);
+    if (open === -1) break;
+    const small = lower.indexOf('<small>', i);
+    if (small !== -1 && small < open) {
+      const smallEnd = lower.indexOf('</small>', small);
+      if (smallEnd !== -1 && smallEnd < open) stamp = plain(html.slice(small + 7, smallEnd));
+    }
+    const close = lower.indexOf('</strong>', open);
+    if (close === -1) break;
+    const word = plain(html.slice(open + 8, close)).toLowerCase();
+    const next = lower.indexOf('<strong>', close);
+    if (STATUS_WORDS.has(word)) {
+      // The update's words end at its paragraph or at the next update's time, within this segment only.
+      const segment = lower.slice(close + 9, next === -1 ? lower.length : next);
+      const ends = [segment.indexOf('</p>', segment.search(/[^\s—–-]/) + 1), segment.indexOf('<small>')].filter((x) => x > 0);
+      const end = close + 9 + (ends.length ? Math.min(...ends) : segment.length);
+      out.push({ status: word, stamp, text: plain(html.slice(close + 9, end)).replace(/^[-—–:\s]+/, '') });
+    }
+    i = close + 9;
+  }
+  return out;
+}
+
+/**
+ * What an entry's updates say now. The newest wins; several updates stamped the same minute
+ * as the newest are one moment, and a closing word among them closes the event (a "Resolved"
+ * printed after a same-minute "Update" is still the end). "Update" says it is ongoing, as
+ * whatever it was before.
+ */
+function currentState(updates: readonly StatedUpdate[]): { kind: 'open' | 'closed' | 'maintenance'; status: string; text: string } | undefined {
+  const newest = updates[0];
+  if (!newest) return undefined;
+  const moment = newest.stamp ? updates.filter((u) => u.stamp === newest.stamp) : [newest];
+  const closing = moment.find((u) => STATUS_WORDS.get(u.status) === 'closed');
+  if (closing) return { kind: 'closed', status: closing.status, text: closing.text };
+  const defining = updates.find((u) => STATUS_WORDS.get(u.status) !== 'update');
+  const kind = defining && STATUS_WORDS.get(defining.status) === 'maintenance' ? 'maintenance' : 'open';
+  return { kind, status: newest.status === 'update' && defining ? defining.status : newest.status, text: newest.text };
+}
+
+/**
+ * An event's severity in the provider's own words: its title (what the provider called it) or
+ * the label AWS-style feeds put before it, never a word somewhere in an update ("unavailable"
+ * in a sentence made a minor incident major).
+ */
+function impactOf(title: string): Impact {
+  const t = title.toLowerCase();
+  if (t.includes('maintenance')) return 'maintenance';
+  if (/^(service disruption|service outage|major outage|outage)\b/.test(t) || /\b(outage|disruption|is down|unavailable)\b/.test(t)) return 'major';
   return 'minor';
 }
+
+/** AWS-style item titles: "Informational message: …", "Service is operating normally: [RESOLVED] …". */
+const LABEL = /^(informational message|performance issues|service disruption|service is operating normally|service outage)\s*:\s*/i;
+const closedLabel = (title: string) => /^service is operating normally\s*:/i.test(title) || /\[(resolved|completed)\]/i.test(title);
+/** The event an item belongs to: the same words once labels and [RESOLVED] are taken off. */
+const stemOf = (title: string) => title.replace(LABEL, '').replace(/\[(resolved|update|completed)\]\s*/gi, '').trim().toLowerCase();
+
+/** Entries of one event grouped: by their own link, else their id, else the title's stem. */
+function eventKey(e: Entry): string {
+  // A link to the page's root (AWS links every item to its front page) names no event.
+  let path = '';
+  try {
+    path = e.link ? new URL(e.link).pathname : '';
+  } catch {
+    path = '';
+  }
+  return path.length > 1 ? `link:${e.link}` : `stem:${stemOf(e.title)}`;
+}
+
+/** How long an unresolved event counts as open since its last update (ISDOWN_FEED_HORIZON). */
+export const FEED_HORIZON_MS = 7 * 86_400_000;
 
 export const feed: StatusProvider = {
   kind: 'feed',
   urls: (ref) => [ref.url],
   parse([body], ctx) {
     const { entries } = readEntries(body ?? '');
+    const horizon = ctx.horizonMs ?? FEED_HORIZON_MS;
     const incidents: StatusIncident[] = [];
     const maintenances: StatusMaintenance[] = [];
+    // One event, one verdict: its newest entry decides (RSS feeds post each update as an item).
+    const events = new Map<string, Entry>();
     for (const e of entries) {
+      const key = eventKey(e);
+      const seen = events.get(key);
+      if (!seen || e.updated > seen.updated) events.set(key, e);
+    }
+    for (const e of events.values()) {
+      if (e.updated > ctx.now + 60_000) continue; // from the future: not yet, as far as we know
       const age = ctx.now - e.updated;
-      const stated = /<strong>([^<]+)<\/strong>/i.exec(e.html)?.[1]?.trim();
-      const dated = plain(firstParagraph(e.html)).replace(/^.*?\b(UTC|GMT|[+-]\d{2}:?\d{2})\b\s*/, '');
-      // "Monitoring - A fix has been applied": the status is said separately, keep the words.
-      const firstUpdate = stated && dated.startsWith(stated) ? dated.slice(stated.length).replace(/^\s*-\s*/, '') : dated;
-      const words = `${e.title} ${plain(e.html)}`;
-      const latestUpdate = firstUpdate ? { latestUpdate: { body: firstUpdate.slice(0, 500), at: new Date(e.updated).toISOString() } } : {};
-      if (stated) {
-        if (CLOSED.test(stated) || age > FEED_OPEN_WINDOW_MS) continue;
-        if (MAINTENANCE.test(stated)) {
-          maintenances.push({ name: e.title, status: /in progress/i.test(stated) ? 'in_progress' : /verifying/i.test(stated) ? 'verifying' : 'scheduled', components: [] });
+      if (age > horizon) continue;
+      const latest = (text: string) => (text ? { latestUpdate: { body: text.slice(0, 500), at: new Date(e.updated).toISOString() } } : {});
+      const state = currentState(statedUpdates(e.html));
+      if (state) {
+        if (state.kind === 'closed') continue;
+        if (state.kind === 'maintenance') {
+          maintenances.push({ name: e.title, status: state.status === 'in progress' ? 'in_progress' : state.status === 'verifying' ? 'verifying' : 'scheduled', components: [] });
           continue;
         }
-        incidents.push({ name: e.title, status: stated.toLowerCase(), impact: guessImpact(words), ...(e.link ? { url: e.link } : {}), ...latestUpdate, components: [] });
+        incidents.push({ name: e.title, status: state.status, impact: impactOf(e.title), ...(e.link ? { url: e.link } : {}), ...latest(state.text), components: [] });
         continue;
       }
-      if (age > FEED_GUESS_WINDOW_MS || /\b(resolved|operating normally|recovered|completed)\b/i.test(words)) continue;
-      const impact = guessImpact(words);
+      // No stated status: the feed's own labels, else its words, for a shorter while.
+      if (closedLabel(e.title)) continue;
+      const words = `${e.title} ${plain(e.html)}`;
+      if (!LABEL.test(e.title) && (age > FEED_GUESS_WINDOW_MS || /\b(resolved|operating normally|recovered|completed)\b/i.test(words))) continue;
+      const impact = impactOf(e.title);
       if (impact === 'maintenance') maintenances.push({ name: e.title, status: 'in_progress', components: [] });
-      else incidents.push({ name: e.title, status: 'reported', impact, ...(e.link ? { url: e.link } : {}), ...latestUpdate, components: [] });
+      else incidents.push({ name: e.title, status: 'reported', impact, ...(e.link ? { url: e.link } : {}), ...latest(plain(e.html)), components: [] });
     }
     const worst: Impact = incidents.some((i) => i.impact === 'major') ? 'major' : incidents.length ? 'minor' : maintenances.some((m) => m.status === 'in_progress') ? 'maintenance' : 'none';
     const report: StatusReport = {

@@ -17,6 +17,8 @@ export interface StatusSourceOptions {
   readonly failureTtlMs?: number;
   /** Status pages are small; a body past this is a broken page, not a big one. */
   readonly maxBytes?: number;
+  /** Feeds: how long an unresolved event stays open after its last update (ISDOWN_FEED_HORIZON). */
+  readonly feedHorizonMs?: number;
   readonly now?: () => number;
 }
 
@@ -46,7 +48,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
     if (first.result.truncated) return { ok: false, reason: `the page is larger than ${Math.round(maxBytes / 1024)} KiB` };
     const bodies = fetched.map((f) => (f.result.ok && f.body && !f.result.truncated ? f.body.toString('utf8') : undefined));
     try {
-      return { ok: true, report: provider.parse(bodies, { now: now(), page: ref.page ?? ref.url }) };
+      return { ok: true, report: provider.parse(bodies, { now: now(), page: ref.page ?? ref.url, ...(opts.feedHorizonMs ? { horizonMs: opts.feedHorizonMs } : {}) }) };
     } catch (err) {
       if (err instanceof PayloadError) return { ok: false, reason: err.message };
       // A provider bug must not take the answer down with it; say so and move on.

@@ -17,6 +17,8 @@ export interface ParseContext {
   readonly now: number;
   /** The human page, for links. */
   readonly page: string;
+  /** Feeds: how long an unresolved event stays open after its last update. */
+  readonly horizonMs?: number;
 }
 
 export class PayloadError extends Error {
