@@ -297,7 +297,9 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
           const value = (action as { value?: string }).value ?? '';
           const command = toCommand(value);
           if (!command) return;
-          void safely(respond, () => deps.bot.run(command, fromAction(body as never)), command.kind === 'check' ? command.target : undefined);
+          // No placeholder here: a button's response_url points at the message that carries the
+          // button (an alert), and replacing "the original" would overwrite that alert.
+          void safely(respond, () => deps.bot.run(command, fromAction(body as never)));
         });
       onButton(ACTION_IDS.recheck, (v) => (v ? { kind: 'check', target: v } : null));
       onButton(ACTION_IDS.watch, (v) => (v ? { kind: 'watch', target: v } : null));

@@ -226,6 +226,9 @@ describe('the real Bolt against a fake Slack', () => {
     assert.equal((await sendToBot(events, body, { secret: SECRET })).status, 200);
     const answer = await until(() => slack.shown('btn-1').find((m) => !String(m.text).startsWith('⏳')), 'button answer');
     assert.match(String(answer.text), /is up — it's just you/);
+    // A new message: replacing "the original" here would overwrite the alert that carried the button.
+    assert.equal(answer.replace_original, false);
+    assert.deepEqual(slack.responses.filter((r) => r.path === '/response/btn-1').length, 1);
   });
 
   it('with restricted changes, only the owner or an admin may unwatch, or take the watch over by watching again', async () => {
