@@ -138,19 +138,20 @@ interface StatedUpdate {
 function statedUpdates(html: string): StatedUpdate[] {
   const lower = html.toLowerCase();
   const out: StatedUpdate[] = [];
-  let i = 0;
   let stamp = '';
-  for (;;) {
-    const open = lower.indexOf('<strong>', i);
-    if (open === -1) break;
-    const small = lower.indexOf('<small>', i);
-    if (small !== -1 && small < open) {
-      const smallEnd = lower.indexOf('</small>', small);
-      if (smallEnd !== -1 && smallEnd < open) stamp = plain(html.slice(small + 7, smallEnd));
+  // Each "next occurrence" is searched for once and kept until passed: an absent tag is not
+  // searched for again from every later position (that would be quadratic).
+  let nextSmall = lower.indexOf('<small>');
+  let open = lower.indexOf('<strong>');
+  while (open !== -1) {
+    while (nextSmall !== -1 && nextSmall < open) {
+      const smallEnd = lower.indexOf('</small>', nextSmall);
+      if (smallEnd !== -1 && smallEnd < open) stamp = plain(html.slice(nextSmall + 7, smallEnd));
+      nextSmall = lower.indexOf('<small>', nextSmall + 7);
     }
     const close = lower.indexOf('</strong>', open);
     if (close === -1) break;
-    const word = plain(html.slice(open + 8, close)).toLowerCase();
+    const word = plain(html.slice(open + 8, Math.min(close, open + 8 + 40))).toLowerCase();
     const next = lower.indexOf('<strong>', close);
     if (STATUS_WORDS.has(word)) {
       // The update's words end at its paragraph or at the next update's time, within this segment only.
@@ -159,7 +160,7 @@ function statedUpdates(html: string): StatedUpdate[] {
       const end = close + 9 + (ends.length ? Math.min(...ends) : segment.length);
       out.push({ status: word, stamp, text: plain(html.slice(close + 9, end)).replace(/^[-—–:\s]+/, '') });
     }
-    i = close + 9;
+    open = next;
   }
   return out;
 }
