@@ -1,6 +1,7 @@
 import { createBot, type Bot } from '../core/bot.ts';
 import { clockFormat } from '../core/incident.ts';
 import { infoMessage } from '../core/messages.ts';
+import { isStoreFailure } from '../core/store-port.ts';
 import { DEFAULT_THRESHOLDS } from '../core/monitor.ts';
 import type { ChatAdapter } from '../core/notify.ts';
 import { createMonitorRepository } from '../store/monitors.ts';
@@ -54,7 +55,7 @@ export async function waitForStore(store: StoreHandle, warn: (line: string) => v
       return;
     } catch (err) {
       if (signal.aborted) throw err;
-      warn(`isdown: the store (${store.url}) is not reachable: ${err instanceof Error ? err.message.replace(/^the store is failing \((.*)\)$/, '$1') : String(err)}; retrying in ${Math.round(pause / 1_000)} s`);
+      warn(`isdown: the store (${store.url}) is not reachable: ${isStoreFailure(err) ? err.reason : String(err)}; retrying in ${Math.round(pause / 1_000)} s`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, pause);
         signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });

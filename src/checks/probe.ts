@@ -10,7 +10,7 @@ import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { ProbeError, ProbeErrorCode, ProbeRequest, ProbeResult } from '../core/types.ts';
 import { BlockedAddressError, checkAddress, checkUrl, type AddressPolicy } from './ssrf.ts';
 import { describeNetworkError } from './probe-errors.ts';
-import { readStatusCode, statusAccepted } from '../core/status-codes.ts';
+import { formatStatusList, readStatusCode, statusAccepted } from '../core/status-codes.ts';
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -351,7 +351,7 @@ export function createProber(opts: ProberOptions): Prober {
           if (!statusAccepted(res.statusCode, req.acceptStatus)) {
             const code = res.statusCode >= 500 ? 'http_5xx' : res.statusCode >= 400 ? 'http_4xx' : 'http_status';
             // Say why only where the default reading would have let it through (a 401, a 200 not listed).
-            const why = readStatusCode(res.statusCode) === 'down' ? '' : `, not an accepted status (${req.acceptStatus.map(([lo, hi]) => (lo === hi ? lo : `${lo}-${hi}`)).join(',')})`;
+            const why = readStatusCode(res.statusCode) === 'down' ? '' : `, not an accepted status (${formatStatusList(req.acceptStatus)})`;
             return result(fail(code, `${said}${why}`));
           }
         } else {

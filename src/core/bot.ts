@@ -104,8 +104,11 @@ export function createBot(deps: BotDeps): Bot {
     const resolved = deps.resolve(command.target);
     if (!resolved.ok) return errorMessage(resolved.message);
     const { target } = resolved;
+    // The channel's watches, read once for both the change rule and the limits.
+    let listed: Promise<ChannelMonitor[]> | undefined;
+    const thisChannel = () => (listed ??= port.list(channel));
     if (command.kind !== 'history' && deps.restrictChanges) {
-      const owners = (await port.list(channel)).filter((i) => i.record.target.id === target.id).map((i) => i.watch.createdBy);
+      const owners = (await thisChannel()).filter((i) => i.record.target.id === target.id).map((i) => i.watch.createdBy);
       const decision = decideChange({ kind: command.kind, user: who.user, owners, restricted: true });
       if (!decision.allowed && !(await who.isAdmin?.().catch(() => false))) return errorMessage(`${decision.reason} ${target.name} here.`);
     }
@@ -116,7 +119,7 @@ export function createBot(deps: BotDeps): Bot {
           const counts = await port.counts(channel, who.user);
           const atLimit = counts.channel >= deps.limits.perChannel || counts.person >= deps.limits.perPerson;
           // Changing a watch this channel already has adds nothing, so it is allowed at the limit.
-          if (atLimit && !(await port.list(channel)).some((i) => i.record.target.id === target.id)) {
+          if (atLimit && !(await thisChannel()).some((i) => i.record.target.id === target.id)) {
             return counts.channel >= deps.limits.perChannel
               ? errorMessage(`This channel already watches ${counts.channel} services, the most one channel may (ISDOWN_MAX_WATCHES_PER_CHANNEL). Unwatch one first: /isdown list shows them.`)
               : errorMessage(`You already set ${counts.person} watches here, the most one person may (ISDOWN_MAX_WATCHES_PER_PERSON). Unwatch one, or ask an admin to raise the limit.`);

@@ -47,8 +47,10 @@ export interface CheckOutcome {
   readonly control?: ControlResult;
 }
 
-/** Failures that could be ours as much as theirs: worth asking the control targets. */
-/** Failures that could be our own network's: a TLS failure too, since an intercepting proxy or portal causes exactly that. */
+/**
+ * Failures that could be ours as much as theirs, worth asking the control targets about: a TLS
+ * failure too, since an intercepting proxy or portal causes exactly that.
+ */
 const NETWORK_LEVEL = new Set(['dns', 'refused', 'reset', 'timeout', 'tls']);
 
 const hostOf = (url: string) => {
@@ -114,7 +116,7 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
   const networkLevel = [...lastByRegion.values()].every((p) => p.error && NETWORK_LEVEL.has(p.error.code));
   // Every answer came from another host than the one asked (a captive portal's redirect is the
   // classic case): ask the control targets whether that answer is really the target's.
-  const redirectedAway = [...lastByRegion.values()].every((p) => p.ok && p.redirects.length > 0 && hostOf(p.finalUrl) !== hostOf(p.url));
+  const redirectedAway = lastByRegion.size > 0 && [...lastByRegion.values()].every((p) => p.ok && p.redirects.length > 0 && hostOf(p.finalUrl) !== hostOf(p.url));
   const control = (allDown && networkLevel) || redirectedAway ? await ports.control() : undefined;
 
   const [status, crowd] = await Promise.all([statusP, crowdP]);

@@ -23,7 +23,12 @@ export function parseStatusList(text: string): { ok: true; ranges: StatusRange[]
     if (lo < 100 || hi > 599 || lo > hi) return { ok: false, error: `"${p}" is not a range of HTTP status codes (100 to 599, low to high).` };
     ranges.push([lo, hi]);
   }
-  return { ok: true, ranges, text: ranges.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(',') };
+  return { ok: true, ranges, text: formatStatusList(ranges) };
+}
+
+/** Ranges back to the text people type: "200-299,401". */
+export function formatStatusList(ranges: readonly StatusRange[]): string {
+  return ranges.map(([lo, hi]) => (lo === hi ? `${lo}` : `${lo}-${hi}`)).join(',');
 }
 
 export function statusAccepted(status: number, ranges: readonly StatusRange[]): boolean {
