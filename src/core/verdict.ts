@@ -3,8 +3,10 @@ import type {
   ComponentStatus,
   ControlResult,
   CrowdSummary,
+  Impact,
   ProbeResult,
   StatusComponent,
+  StatusIncident,
   StatusOutcome,
   StatusReport,
   Verdict,
@@ -100,11 +102,35 @@ const SEVERITY: Record<ComponentStatus, number> = {
   operational: 0, unknown: 0, under_maintenance: 1, degraded_performance: 2, partial_outage: 3, major_outage: 4,
 };
 
+type Worst = StatusView['worst'];
+const RANK: Record<Worst, number> = { ok: 0, maintenance: 1, minor: 2, major: 3 };
+
+/** The provider's own word for an incident's impact, as our scale. "none" claims no impact. */
+function impactWorst(impact: Impact): Worst {
+  return impact === 'major' || impact === 'critical' ? 'major' : impact === 'minor' ? 'minor' : impact === 'maintenance' ? 'maintenance' : 'ok';
+}
+
+/**
+ * The open incident that weighs most, and what it weighs. Real pages open incidents before any
+ * component moves (GitHub's "Disruption with some GitHub services", impact minor, while the
+ * indicator still says none) and run a major incident during a maintenance, so the incident's own
+ * impact counts; an incident that states no impact borrows the page's indicator.
+ */
+function weightiestIncident(open: readonly StatusIncident[], indicator: Impact): { incident: StatusIncident; worst: Worst } | undefined {
+  let best: { incident: StatusIncident; worst: Worst } | undefined;
+  for (const incident of open) {
+    const worst = impactWorst(incident.impact);
+    if (!best || RANK[worst] > RANK[best.worst]) best = { incident, worst };
+  }
+  if (best && best.worst === 'ok' && (indicator === 'minor' || indicator === 'major' || indicator === 'critical')) best = { ...best, worst: impactWorst(indicator) };
+  return best;
+}
+
 /** What the official page says, in one sentence, narrowed to a component when asked. */
 export function readStatus(report: StatusReport, component?: string): StatusView {
   const comps = relevantComponents(report, component);
   const troubled = comps.filter((c) => c.status !== 'operational' && c.status !== 'unknown');
-  const activeMaintenance = report.maintenances.some((m) => m.status === 'in_progress' || m.status === 'verifying');
+  const maintenance = report.maintenances.find((m) => m.status === 'in_progress' || m.status === 'verifying');
   const openIncidents = report.incidents.filter((i) => i.status !== 'resolved' && i.status !== 'postmortem');
   const worstComponent = Math.max(0, ...troubled.map((c) => SEVERITY[c.status]));
 
@@ -114,38 +140,47 @@ export function readStatus(report: StatusReport, component?: string): StatusView
     const want = component.toLowerCase();
     const naming = openIncidents.find((i) => [i.name, i.latestUpdate?.body ?? '', ...i.components].some((t) => t.toLowerCase().includes(want)));
     if (naming) {
-      const worst = naming.impact === 'major' || naming.impact === 'critical' ? 'major' : naming.impact === 'maintenance' ? 'maintenance' : 'minor';
-      return { worst, words: `The status page has an open incident that names ${component}: "${naming.name}" (${naming.status}).` };
+      // Naming it is a claim of trouble even where no impact is stated.
+      const stated = impactWorst(naming.impact);
+      return { worst: stated === 'ok' ? 'minor' : stated, words: `The status page has an open incident that names ${component}: "${naming.name}" (${naming.status}).` };
     }
     if (report.components.length === 0) return { worst: 'ok', words: `The status page lists no components, and no open incident there names "${component}".` };
     return { worst: 'ok', words: `The status page lists no component named "${component}".` };
   }
+  // Asked about one component, its own status answers; the whole page also weighs its open incidents.
+  const heaviest = component ? undefined : weightiestIncident(openIncidents, report.indicator);
+  const incidentWords = heaviest ? `"${heaviest.incident.name}" (${heaviest.incident.status})` : '';
+
   if (troubled.length === 0) {
-    if (!component && openIncidents.length > 0 && report.indicator !== 'none') {
-      const inc = openIncidents[0]!;
-      return { worst: report.indicator === 'maintenance' ? 'maintenance' : report.indicator === 'minor' ? 'minor' : 'major', words: `The status page reports "${inc.name}" (${inc.status}).` };
+    if (heaviest && heaviest.worst !== 'ok') {
+      const during = maintenance ? `, during maintenance (${maintenance.name})` : '';
+      return { worst: heaviest.worst, words: `The status page reports ${incidentWords}${during}.` };
     }
-    if (activeMaintenance && !component) return { worst: 'maintenance', words: `The status page shows maintenance in progress: ${report.maintenances.find((m) => m.status === 'in_progress' || m.status === 'verifying')!.name}.` };
-    const scope = component ? `${comps[0]!.name} is` : 'all components';
-    return { worst: 'ok', words: component ? `The status page says ${scope} operational.` : `The status page says ${scope} operational.` };
+    if (maintenance && !component) return { worst: 'maintenance', words: `The status page shows maintenance in progress: ${maintenance.name}.` };
+    if (component) return { worst: 'ok', words: `The status page says ${comps[0]!.name} is operational.` };
+    if (heaviest) return { worst: 'ok', words: `The status page says all components operational; it lists ${incidentWords} with no impact.` };
+    return { worst: 'ok', words: 'The status page says all components operational.' };
   }
 
-  const worst = worstComponent >= 3 ? 'major' : worstComponent === 2 ? 'minor' : 'maintenance';
+  const fromComponents: Worst = worstComponent >= 3 ? 'major' : worstComponent === 2 ? 'minor' : 'maintenance';
+  const raised = heaviest !== undefined && RANK[heaviest.worst] > RANK[fromComponents];
+  const worst = raised ? heaviest.worst : fromComponents;
+  const also = raised ? ` Open incident: ${incidentWords}, ${heaviest.incident.impact} impact.` : '';
   const shown = troubled.slice(0, 5).map((c) => `${c.name} (${COMPONENT_WORDS[c.status]})`);
   const more = troubled.length > 5 ? ` and ${troubled.length - 5} more` : '';
   if (troubled.length === comps.length) {
     const kinds = new Set(troubled.map((c) => c.status));
     if (kinds.size === 1) {
       const what = COMPONENT_WORDS[troubled[0]!.status];
-      return { worst, words: comps.length === 1 ? `The status page reports ${what} of ${comps[0]!.name}.` : `The status page reports ${what} of all ${comps.length} components.` };
+      return { worst, words: (comps.length === 1 ? `The status page reports ${what} of ${comps[0]!.name}.` : `The status page reports ${what} of all ${comps.length} components.`) + also };
     }
-    return { worst, words: `The status page reports problems with every component: ${listNames(shown)}${more}.` };
+    return { worst, words: `The status page reports problems with every component: ${listNames(shown)}${more}.${also}` };
   }
   if (troubled.length <= comps.length / 2) {
-    return { worst, words: `All components operational except ${listNames(shown)}${more}.` };
+    return { worst, words: `All components operational except ${listNames(shown)}${more}.${also}` };
   }
   const fine = comps.filter((c) => !troubled.includes(c)).map((c) => c.name);
-  return { worst, words: `The status page reports ${listNames(shown)}${more}; only ${listNames(fine.slice(0, 3))}${fine.length > 3 ? ' and others' : ''} operational.` };
+  return { worst, words: `The status page reports ${listNames(shown)}${more}; only ${listNames(fine.slice(0, 3))}${fine.length > 3 ? ' and others' : ''} operational.${also}` };
 }
 
 /**
