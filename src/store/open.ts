@@ -41,12 +41,10 @@ export async function openStore(url: string, opts: StoreOptions = {}): Promise<S
   if (url.startsWith('sqlite://')) {
     const path = url.slice('sqlite://'.length);
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-    const { default: KeyvSqlite } = await import('@keyv/sqlite');
+    const { SqliteKv } = await import('./sqlite-kv.ts');
     // Waiting on SQLite's own lock stays inside the operation's time limit.
-    store = new KeyvSqlite({ uri: `sqlite://${path}`, table, busyTimeout: Math.max(100, timeoutMs - 1_000) });
-    closers.push(async () => {
-      await store.disconnect();
-    });
+    store = new SqliteKv(path, table, Math.max(100, timeoutMs - 1_000));
+    closers.push(() => store.disconnect());
   } else if (/^rediss?:\/\//.test(url)) {
     const { default: KeyvRedis } = await import('@keyv/redis');
     store = new KeyvRedis(url, { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: timeoutMs });
