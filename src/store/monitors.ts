@@ -37,6 +37,74 @@ const bucketOf = (key: string) => `monitors:${key.slice(0, 2)}`;
 const ownerOf = (channel: ChannelRef, user: string) => `owner:${channel.platform}:${channel.tenant}:${user}`;
 const ownedItem = (key: string, channel: ChannelRef) => `${key}|${channelId(channel)}`;
 
+/**
+ * A set of items that start with a monitor key (hex), kept as 256 small lists by their first two
+ * digits, with the set's size beside them. Adding or removing one rewrites a list of ~1/256th of
+ * the set and the size, so a channel's 50,000th watch costs what its first did; one list of them
+ * all used to be rewritten whole (450 KB at 20,000). A list an earlier version wrote under the
+ * set's own name is spread into the parts the first time the set changes.
+ */
+interface ShardedSet {
+  add(item: string): Promise<void>;
+  remove(item: string): Promise<void>;
+  items(): Promise<string[]>;
+  size(): Promise<number>;
+}
+
+function shardedSets(kv: KeyValue, mutex: Locks): (name: string) => ShardedSet {
+  const listOf = async (k: string) => (await kv.get<string[]>(k)) ?? [];
+  return (name) => {
+    const part = (item: string) => `${name}#${item.slice(0, 2)}`;
+    const sizeKey = `${name}#size`;
+    const readSize = async () => (await kv.get<number>(sizeKey)) ?? (await listOf(name)).length;
+
+    /** Under the set's lock: moves an earlier version's single list into the parts. */
+    async function migrate(): Promise<void> {
+      const legacy = await kv.get<string[]>(name);
+      if (!legacy) return;
+      const parts = new Map<string, string[]>();
+      for (const item of legacy) parts.set(part(item), [...(parts.get(part(item)) ?? []), item]);
+      for (const [k, items] of parts) {
+        const have = await listOf(k);
+        await kv.set(k, [...have, ...items.filter((i) => !have.includes(i))]);
+      }
+      await kv.set(sizeKey, legacy.length);
+      await kv.delete(name);
+    }
+
+    async function change(item: string, add: boolean): Promise<void> {
+      await mutex.run(name, async () => {
+        await migrate();
+        const k = part(item);
+        const list = await listOf(k);
+        if (list.includes(item) === add) return;
+        const next = add ? [...list, item] : list.filter((x) => x !== item);
+        if (next.length) await kv.set(k, next);
+        else await kv.delete(k);
+        // Written after the part: a failure between the two leaves the size one off until the
+        // next full read (items) puts it right; only the limits read it.
+        await kv.set(sizeKey, Math.max(0, (await readSize()) + (add ? 1 : -1)));
+      });
+    }
+
+    return {
+      add: (item) => change(item, true),
+      remove: (item) => change(item, false),
+      async items() {
+        const [legacy, stored, ...parts] = await Promise.all([
+          kv.get<string[]>(name),
+          kv.get<number>(sizeKey),
+          ...BUCKETS.map((b) => kv.get<string[]>(`${name}#${b}`)),
+        ]);
+        const all = [...new Set([...(legacy ?? []), ...parts.flatMap((p) => p ?? [])])];
+        if (!legacy && stored !== undefined && stored !== all.length) await kv.set(sizeKey, all.length);
+        return all;
+      },
+      size: readSize,
+    };
+  };
+}
+
 export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: number; now?: () => number; lock?: Locks }): MonitorRepository {
   const now = opts.now ?? Date.now;
   const mutex = opts.lock ?? localLocks();
@@ -55,6 +123,9 @@ export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: numbe
         else await kv.delete(k);
       }
     });
+  const sets = shardedSets(kv, mutex);
+  const channelSet = (channel: ChannelRef) => sets(`channel:${channelId(channel)}`);
+  const ownerSet = (channel: ChannelRef, user: string) => sets(ownerOf(channel, user));
 
   /**
    * A monitor no channel watches any more: its state goes (watching it again starts afresh, not
@@ -86,9 +157,9 @@ export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: numbe
         const replaced = previous !== undefined;
         const record: MonitorRecord = { ...spec, watches: [...others, watch] };
         await kv.set(`monitor:${spec.key}`, record);
-        await addTo(`channel:${channelId(watch.channel)}`, spec.key);
-        if (previous && previous.createdBy !== watch.createdBy) await removeFrom(ownerOf(watch.channel, previous.createdBy), ownedItem(spec.key, watch.channel));
-        await addTo(ownerOf(watch.channel, watch.createdBy), ownedItem(spec.key, watch.channel));
+        await channelSet(watch.channel).add(spec.key);
+        if (previous && previous.createdBy !== watch.createdBy) await ownerSet(watch.channel, previous.createdBy).remove(ownedItem(spec.key, watch.channel));
+        await ownerSet(watch.channel, watch.createdBy).add(ownedItem(spec.key, watch.channel));
         if (!existing) await addTo(bucketOf(spec.key), spec.key);
         return { record, created: !existing, replaced };
       });
@@ -99,8 +170,8 @@ export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: numbe
         if (!existing || !existing.watches.some((w) => sameChannel(w.channel, channel))) return { removed: false };
         const watches = existing.watches.filter((w) => !sameChannel(w.channel, channel));
         const gone = existing.watches.find((w) => sameChannel(w.channel, channel))!;
-        await removeFrom(`channel:${channelId(channel)}`, key);
-        await removeFrom(ownerOf(channel, gone.createdBy), ownedItem(key, channel));
+        await channelSet(channel).remove(key);
+        await ownerSet(channel, gone.createdBy).remove(ownedItem(key, channel));
         if (watches.length === 0) {
           await kv.delete(`monitor:${key}`);
           await removeFrom(bucketOf(key), key);
@@ -122,13 +193,13 @@ export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: numbe
       });
     },
     async forChannel(channel) {
-      const keys = await listOf(`channel:${channelId(channel)}`);
+      const keys = await channelSet(channel).items();
       const records = await Promise.all(keys.map((k) => kv.get<MonitorRecord>(`monitor:${k}`)));
       return records.filter((r): r is MonitorRecord => r !== undefined);
     },
     async counts(channel, user) {
-      const [inChannel, owned] = await Promise.all([listOf(`channel:${channelId(channel)}`), listOf(ownerOf(channel, user))]);
-      return { channel: inChannel.length, person: owned.length };
+      const [inChannel, person] = await Promise.all([channelSet(channel).size(), ownerSet(channel, user).size()]);
+      return { channel: inChannel, person };
     },
     getState: (key) => kv.get<MonitorState>(`state:${key}`),
     async saveState(key, state) {
