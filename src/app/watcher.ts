@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
-import { runCheck, type CheckPolicy, type CheckPorts } from '../core/check.ts';
+import { runCheck, type CheckOutcome, type CheckPolicy, type CheckPorts } from '../core/check.ts';
 import { applyEvent, clockFormat, type ClockFormat, type Incident } from '../core/incident.ts';
 import { actionTarget, incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
 import { advance, initialState, stateChanged, type AlertEvent, type MonitorState, type Thresholds } from '../core/monitor.ts';
@@ -200,27 +200,20 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     }
     m.running = true;
     const p = (async () => {
-      const host = hostOf(m.record);
-      let hostSem = perHost.get(host);
-      if (!hostSem) perHost.set(host, (hostSem = new Semaphore(opts.perHostConcurrency)));
-      // The host's slot first: a host that never answers then holds only its own few slots, and
-      // checks of every other host keep the global ones (the other order let one slow host take
-      // them all while its checks queued for the host).
-      await hostSem.acquire();
-      await global.acquire();
       try {
-        const started = now();
-        // A ring of the latest starts: health and benchmarks read the recent past, not all time.
-        lag[lagNext] = started - due;
-        lagNext = (lagNext + 1) % LAG_RESERVOIR;
-        checks++;
-        await round(m);
+        const outcome = await withSlots(hostOf(m.record), () => {
+          // A ring of the latest starts: health and benchmarks read the recent past, not all time.
+          lag[lagNext] = now() - due;
+          lagNext = (lagNext + 1) % LAG_RESERVOIR;
+          checks++;
+          return probe(m.record);
+        });
+        // The slots are for the request: the store writes that follow hold neither.
+        await settle(m, outcome);
       } catch (err) {
         // A failing store is reported once, by the store itself, and in /healthz; not once per monitor and round.
         if (!isStoreFailure(err)) log(`isdown: check of ${m.record.target.name} failed inside isdown: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
-        global.release();
-        hostSem.release();
         m.running = false;
       }
     })();
@@ -228,9 +221,24 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     void p.finally(() => inFlight.delete(p));
   }
 
-  async function round(m: Scheduled): Promise<void> {
-    const { record } = m;
-    const outcome = await runCheck(
+  async function withSlots<T>(host: string, fn: () => Promise<T>): Promise<T> {
+    let hostSem = perHost.get(host);
+    if (!hostSem) perHost.set(host, (hostSem = new Semaphore(opts.perHostConcurrency)));
+    // The host's slot first: a host that never answers then holds only its own few slots, and
+    // checks of every other host keep the global ones (the other order let one slow host take
+    // them all while its checks queued for the host).
+    await hostSem.acquire();
+    await global.acquire();
+    try {
+      return await fn();
+    } finally {
+      global.release();
+      hostSem.release();
+    }
+  }
+
+  function probe(record: MonitorRecord): Promise<CheckOutcome> {
+    return runCheck(
       record.target,
       {
         ...(record.expect ? { expect: record.expect } : {}),
@@ -241,6 +249,11 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       opts.ports,
       roundPolicy,
     );
+  }
+
+  /** What a check's outcome does to its monitor: state, events, and the writes they owe. */
+  async function settle(m: Scheduled, outcome: CheckOutcome): Promise<void> {
+    const { record } = m;
     const at = now();
     const prev = m.state ?? (await opts.repo.getState(record.key)) ?? initialState(at);
     const t = advance(prev, outcome.verdict, at, opts.thresholds, (openedAt) => `${record.key.slice(0, 12)}-${openedAt.toString(36)}`);
@@ -472,7 +485,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       while (m.running) await new Promise((r) => setTimeout(r, 5));
       m.running = true;
       try {
-        await round(m);
+        await settle(m, await probe(m.record));
       } finally {
         m.running = false;
       }

@@ -56,3 +56,44 @@ describe('one host that never answers', () => {
     assert.ok(lastMs < 2_000, `the last healthy check started ${lastMs} ms late`);
   });
 });
+
+describe("a host's check slots", () => {
+  it('are held for the request only, not while the store takes the result', async () => {
+    const inner = createMonitorRepository(memoryStore(), { retentionMs: 86_400_000 });
+    const channel = { platform: 'test', tenant: 'T', channel: 'C' };
+    for (const path of ['a', 'b']) {
+      const r = adhocTarget(`https://one-host.example/${path}`, makePolicy());
+      if (!r.ok) throw new Error(r.message);
+      await inner.watch({ key: monitorKey(r.target.id, {}), target: r.target }, { channel, everyMs: 60_000, createdBy: 'U', createdAt: 0 });
+    }
+    // A store that takes its time with the first result: the write waits on a gate.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let writesWaiting = 0;
+    const repo = { ...inner, saveState: async (key: string, state: Parameters<typeof inner.saveState>[1]) => { writesWaiting++; await gate; return inner.saveState(key, state); } };
+    const probed: string[] = [];
+    const probe = async (req: { url: string }): Promise<ProbeResult[]> => {
+      probed.push(req.url);
+      return [{ url: req.url, finalUrl: req.url, region: 'local', ok: true, status: 200, latency: { dns: 1, connect: 1, tls: 1, firstByte: 5, total: 6 }, reusedConnection: false, bytesRead: 2, truncated: false, redirects: [], at: Date.now() }];
+    };
+    const watcher = createWatcher({
+      repo,
+      notifier: quietNotifier,
+      ports: { probe, sleep: async () => {}, control: async () => undefined },
+      policy: { confirmAttempts: 1, confirmDelayMs: 0 },
+      thresholds: DEFAULT_THRESHOLDS,
+      concurrency: 10,
+      perHostConcurrency: 1,
+      autoStart: false,
+    });
+    await watcher.start({ catchUpMs: 120_000 });
+    watcher.tick();
+    for (let i = 0; i < 100 && probed.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    const seen = [...probed];
+    const waiting = writesWaiting;
+    open();
+    await watcher.stop();
+    assert.ok(waiting >= 1, 'the first result reached the store');
+    assert.equal(seen.length, 2, 'the second check of the host ran while the first result was still being written');
+  });
+});
