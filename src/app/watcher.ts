@@ -27,6 +27,14 @@ export interface WatcherOptions {
   readonly autoStart?: boolean;
 }
 
+const SLOT_MS = 50;
+
+/** The monitors whose launch falls in one slot, with the moment each was due. */
+interface LaunchSlot {
+  readonly timer: NodeJS.Timeout;
+  readonly due: Map<Scheduled, number>;
+}
+
 /** A monitor as the scheduler holds it in memory. */
 interface Scheduled {
   record: MonitorRecord;
@@ -35,8 +43,9 @@ interface Scheduled {
   nextDue: number;
   /** A quick re-check asked for by the state machine. */
   extraDue?: number;
-  timer?: NodeJS.Timeout;
+  /** When its armed launch is due, and the launch slot it sits in. */
   timerDue?: number;
+  slot?: number;
   running: boolean;
   state?: MonitorState;
   /**
@@ -141,6 +150,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   let checks = 0;
   let skippedOverlaps = 0;
   let tickTimer: NodeJS.Timeout | undefined;
+  const slots = new Map<number, LaunchSlot>();
   let flushTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   // Until start(), this process only records watches: in distributed mode a standby keeps its
@@ -152,7 +162,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     const interval = intervalOf(record);
     const existing = monitors.get(record.key);
     if (interval === undefined) {
-      if (existing?.timer) clearTimeout(existing.timer);
+      if (existing) disarm(existing);
       monitors.delete(record.key);
       return;
     }
@@ -169,15 +179,57 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     monitors.set(record.key, { record, interval, offset, nextDue: nextAligned(now(), interval, offset), running: false, unrecorded: [], stateDirty: false, ...(state ? { state } : {}) });
   }
 
+  /**
+   * Launches are grouped in slots of SLOT_MS, one timer a slot rather than one a monitor: the
+   * checks of a slot start in one turn of the event loop and their I/O is handled together,
+   * where a timer each woke the process once a check (at 10,000 monitors, 166 times a second).
+   * A launch is then up to SLOT_MS late, well inside the second a schedule may slip.
+   */
   function arm(m: Scheduled, due: number): void {
-    if (m.timer && m.timerDue !== undefined && m.timerDue <= due) return;
-    if (m.timer) clearTimeout(m.timer);
+    if (m.timerDue !== undefined && m.timerDue <= due) return;
+    disarm(m);
     m.timerDue = due;
-    m.timer = setTimeout(() => {
-      m.timer = undefined;
+    const k = (m.slot = slotOf(due));
+    let slot = slots.get(k);
+    if (!slot) {
+      const fresh: LaunchSlot = { due: new Map(), timer: setTimeout(() => fire(k, fresh), Math.max(0, k * SLOT_MS - now())) };
+      slots.set(k, fresh);
+      slot = fresh;
+    }
+    slot.due.set(m, due);
+  }
+
+  /** Due now or overdue: the next turn; otherwise the end of its slot. */
+  function slotOf(due: number): number {
+    return due <= now() ? 0 : Math.ceil(due / SLOT_MS);
+  }
+
+  function disarm(m: Scheduled): void {
+    const slot = m.slot === undefined ? undefined : slots.get(m.slot);
+    if (slot?.due.delete(m) && slot.due.size === 0) {
+      clearTimeout(slot.timer);
+      slots.delete(m.slot!);
+    }
+    m.timerDue = undefined;
+    m.slot = undefined;
+  }
+
+  function fire(k: number, slot: LaunchSlot): void {
+    if (slots.get(k) === slot) slots.delete(k);
+    for (const [m, due] of slot.due) {
       m.timerDue = undefined;
+      m.slot = undefined;
       launch(m, due);
-    }, Math.max(0, due - now()));
+    }
+  }
+
+  function disarmAll(): void {
+    for (const slot of slots.values()) clearTimeout(slot.timer);
+    slots.clear();
+    for (const m of monitors.values()) {
+      m.timerDue = undefined;
+      m.slot = undefined;
+    }
   }
 
   /**
@@ -372,7 +424,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   return {
     async start(startOpts) {
       // Everything from the store, nothing from memory: another process may have run these monitors.
-      for (const m of monitors.values()) if (m.timer) clearTimeout(m.timer);
+      disarmAll();
       monitors.clear();
       const records = await opts.repo.all();
       const states = await Promise.all(records.map((r) => opts.repo.getState(r.key)));
@@ -396,7 +448,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       started = false;
       clearTimeout(tickTimer);
       clearInterval(flushTimer);
-      for (const m of monitors.values()) if (m.timer) clearTimeout(m.timer);
+      disarmAll();
       await Promise.allSettled([...inFlight]);
     },
     tick,
