@@ -158,8 +158,10 @@ export function readStatus(report: StatusReport, component?: string): StatusView
     }
     if (maintenance && !component) return { worst: 'maintenance', words: `The status page shows maintenance in progress: ${maintenance.name}.` };
     if (component) return { worst: 'ok', words: `The status page says ${comps[0]!.name} is operational.` };
-    if (heaviest) return { worst: 'ok', words: `The status page says all components operational; it lists ${incidentWords} with no impact.` };
-    return { worst: 'ok', words: 'The status page says all components operational.' };
+    // A feed lists incidents, not components: "all components operational" would claim what it never said.
+    const calm = report.components.length ? 'The status page says all components operational' : 'The status page reports no open incident';
+    if (heaviest) return { worst: 'ok', words: `${calm}; it lists ${incidentWords} with no impact.` };
+    return { worst: 'ok', words: `${calm}.` };
   }
 
   const fromComponents: Worst = worstComponent >= 3 ? 'major' : worstComponent === 2 ? 'minor' : 'maintenance';

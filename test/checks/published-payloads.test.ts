@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { atlassian } from '../../src/checks/statuspage/atlassian.ts';
+import { feed } from '../../src/checks/statuspage/feed.ts';
 import type { VerdictState } from '../../src/core/types.ts';
 import { decideVerdict, readStatus } from '../../src/core/verdict.ts';
 import { up } from '../core/probe-results.ts';
@@ -120,4 +121,29 @@ describe('published githubstatus.com captures', () => {
       assert.equal(verdict.state, want.verdict, verdict.summary);
     });
   }
+});
+
+describe('a published Sauce Labs history.atom', () => {
+  const body = readFileSync(new URL('../fixtures/published/saucelabs/history-20201115T0817Z.atom', import.meta.url), 'utf8');
+  const captured = Date.parse('2020-11-15T08:17:45Z');
+  const ctx = { now: captured, page: 'https://status.us-west-1.saucelabs.com' };
+
+  it('has nothing open at the moment it was captured: every entry ends Resolved or Completed', () => {
+    const report = feed.parse([body], ctx);
+    assert.deepEqual(report.incidents, []);
+    assert.deepEqual(report.maintenances, []);
+    assert.deepEqual(readStatus(report), { worst: 'ok', words: 'The status page reports no open incident.' });
+  });
+
+  it('reads the newest entry as open (Monitoring) once its Resolved line is taken out', () => {
+    const resolved =
+      "&lt;p&gt;&lt;small&gt;Nov &lt;var data-var='date'&gt;14&lt;/var&gt;, &lt;var data-var='time'&gt;14:07&lt;/var&gt; PST&lt;/small&gt;&lt;br&gt;&lt;strong&gt;Resolved&lt;/strong&gt; - Tunnels are starting successfully. This incident has been resolved.&lt;/p&gt;";
+    assert.ok(body.includes(resolved));
+    const report = feed.parse([body.replace(resolved, '')], ctx);
+    assert.deepEqual(
+      report.incidents.map((i) => [i.name, i.status]),
+      [['2020-Nov-14 Service Incident', 'monitoring']],
+    );
+    assert.match(readStatus(report).words, /"2020-Nov-14 Service Incident" \(monitoring\)/);
+  });
 });
