@@ -61,20 +61,34 @@ function ask<T>(child: ChildProcess, msg: object, reply: boolean): Promise<T | u
   });
 }
 
-/** What the shared store's server wrote, for --store redis|postgres. */
-async function serverWrites(kind: string, prefix: string): Promise<() => Promise<number>> {
+/** What the shared store's server wrote (--store redis|postgres), and the level's data dropped after. */
+async function sharedStore(kind: string, prefix: string): Promise<{ written(): Promise<number>; drop(): Promise<void> }> {
   if (kind === 'redis') {
-    const redis = new Redis(REDIS_URL, { lazyConnect: true });
-    await redis.connect();
-    const read = async () => Number(/total_net_input_bytes:(\d+)/.exec(await redis.info('stats'))?.[1] ?? 0);
-    return Object.assign(read, { close: () => redis.quit(), prefix });
+    const redis = new Redis(REDIS_URL);
+    return {
+      written: async () => Number(/total_net_input_bytes:(\d+)/.exec(await redis.info('stats'))?.[1] ?? 0),
+      async drop() {
+        for (let cursor = '0'; ; ) {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+          if (keys.length) await redis.del(...keys);
+          if ((cursor = next) === '0') break;
+        }
+        await redis.quit();
+      },
+    };
   }
   if (kind === 'postgres') {
     const client = new pg.Client({ connectionString: DATABASE_URL });
     await client.connect();
-    return async () => Number((await client.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS b")).rows[0].b);
+    return {
+      written: async () => Number((await client.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS b")).rows[0].b),
+      async drop() {
+        await client.query(`DROP TABLE IF EXISTS ${prefix}, ${prefix}_leases`);
+        await client.end();
+      },
+    };
   }
-  return async () => 0;
+  return { written: async () => 0, drop: async () => {} };
 }
 
 // One process per level: a level's memory and CPU are its own, not what the previous one left.
@@ -124,11 +138,11 @@ for (const level of levels) {
 
   await sleep(level.intervalS * 1_000 + 5_000);
   await ask(targets, { reset: true }, false);
-  const writes = await serverWrites(values.store, prefix);
+  const shared = await sharedStore(values.store, prefix);
   const checks0 = runtime.watcher!.stats().checks;
   const cpu0 = process.cpuUsage();
   const disk0 = diskWrites();
-  const server0 = await writes();
+  const server0 = await shared.written();
   const store0 = values.store === 'sqlite' ? dirBytes(dir) : 0;
   const t0 = performance.now();
   const rssBeforeWindow = rssMax;
@@ -139,7 +153,7 @@ for (const level of levels) {
   const checks = runtime.watcher!.stats().checks - checks0;
   const cpu = process.cpuUsage(cpu0);
   const disk = diskWrites() - disk0;
-  const server = (await writes()) - server0;
+  const server = (await shared.written()) - server0;
   const gaps = (await ask<{ hits: number; gapMs: { p50: number; p99: number; max: number } }>(targets, { stats: true }, true))!;
   const perCheck = (bytes: number) => Math.round(bytes / Math.max(1, checks));
 
@@ -164,7 +178,7 @@ for (const level of levels) {
     }),
   );
   await runtime.close();
-  (writes as { close?: () => Promise<unknown> }).close?.();
+  await shared.drop();
   rmSync(dir, { recursive: true, force: true });
 }
 targets.disconnect();
