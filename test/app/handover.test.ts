@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { memoryStore } from '../../src/store/guarded.ts';
-import { createWatcher, nextAligned, stableOffset } from '../../src/app/watcher.ts';
+import { nextAligned, stableOffset } from '../../src/app/watcher.ts';
 import { adhocTarget } from '../../src/checks/adhoc.ts';
 import { makePolicy } from '../../src/checks/ssrf.ts';
-import { DEFAULT_THRESHOLDS } from '../../src/core/monitor.ts';
 import type { ProbeResult } from '../../src/core/types.ts';
 import { monitorKey } from '../../src/core/watch.ts';
 import { createMonitorRepository } from '../../src/store/monitors.ts';
-import { quietNotifier } from '../support/notifier.ts';
+import { answered, bareScheduler } from '../support/scheduler.ts';
 
 
 describe('a scheduler taking over', () => {
@@ -28,19 +27,9 @@ describe('a scheduler taking over', () => {
     const probed = new Set<string>();
     const probe = async (req: { url: string }): Promise<ProbeResult[]> => {
       probed.add(keys.get(req.url)!);
-      return [{ url: req.url, finalUrl: req.url, region: 'local', ok: true, status: 200, latency: { dns: 1, connect: 1, tls: 1, firstByte: 5, total: 6 }, reusedConnection: false, bytesRead: 2, truncated: false, redirects: [], at: T }];
+      return answered(req.url, T);
     };
-    const watcher = createWatcher({
-      repo,
-      notifier: quietNotifier,
-      ports: { probe, sleep: async () => {}, control: async () => undefined },
-      policy: { confirmAttempts: 1, confirmDelayMs: 0 },
-      thresholds: DEFAULT_THRESHOLDS,
-      concurrency: 500,
-      perHostConcurrency: 500,
-      now: () => T,
-      autoStart: false,
-    });
+    const watcher = bareScheduler({ repo, probe, concurrency: 500, perHostConcurrency: 500, now: () => T });
     await watcher.start({ catchUpMs: GAP });
     watcher.tick();
     await new Promise((r) => setTimeout(r, 150));

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createWatcher } from '../../src/app/watcher.ts';
 import { loadConfig } from '../../src/app/config.ts';
 import { adhocTarget } from '../../src/checks/adhoc.ts';
 import { makePolicy } from '../../src/checks/ssrf.ts';
-import { DEFAULT_THRESHOLDS } from '../../src/core/monitor.ts';
 import type { ProbeResult } from '../../src/core/types.ts';
 import { monitorKey } from '../../src/core/watch.ts';
 import { memoryStore } from '../../src/store/guarded.ts';
 import { createMonitorRepository } from '../../src/store/monitors.ts';
-import { quietNotifier } from '../support/notifier.ts';
+import { answered, bareScheduler } from '../support/scheduler.ts';
 
 
 describe('one host that never answers', () => {
@@ -31,18 +29,9 @@ describe('one host that never answers', () => {
     const probe = async (req: { url: string }): Promise<ProbeResult[]> => {
       if (req.url.includes('stuck.example')) return never;
       healthy.set(req.url, Date.now());
-      return [{ url: req.url, finalUrl: req.url, region: 'local', ok: true, status: 200, latency: { dns: 1, connect: 1, tls: 1, firstByte: 5, total: 6 }, reusedConnection: false, bytesRead: 2, truncated: false, redirects: [], at: Date.now() }];
+      return answered(req.url, Date.now());
     };
-    const watcher = createWatcher({
-      repo,
-      notifier: quietNotifier,
-      ports: { probe, sleep: async () => {}, control: async () => undefined },
-      policy: { confirmAttempts: 1, confirmDelayMs: 0 },
-      thresholds: DEFAULT_THRESHOLDS,
-      concurrency: defaults.checkConcurrency,
-      perHostConcurrency: defaults.hostConcurrency,
-      autoStart: false,
-    });
+    const watcher = bareScheduler({ repo, probe, concurrency: defaults.checkConcurrency, perHostConcurrency: defaults.hostConcurrency });
     // Everyone due now, as after a hand-over.
     await watcher.start({ catchUpMs: 120_000 });
     const started = Date.now();
@@ -74,18 +63,9 @@ describe("a host's check slots", () => {
     const probed: string[] = [];
     const probe = async (req: { url: string }): Promise<ProbeResult[]> => {
       probed.push(req.url);
-      return [{ url: req.url, finalUrl: req.url, region: 'local', ok: true, status: 200, latency: { dns: 1, connect: 1, tls: 1, firstByte: 5, total: 6 }, reusedConnection: false, bytesRead: 2, truncated: false, redirects: [], at: Date.now() }];
+      return answered(req.url, Date.now());
     };
-    const watcher = createWatcher({
-      repo,
-      notifier: quietNotifier,
-      ports: { probe, sleep: async () => {}, control: async () => undefined },
-      policy: { confirmAttempts: 1, confirmDelayMs: 0 },
-      thresholds: DEFAULT_THRESHOLDS,
-      concurrency: 10,
-      perHostConcurrency: 1,
-      autoStart: false,
-    });
+    const watcher = bareScheduler({ repo, probe, concurrency: 10, perHostConcurrency: 1 });
     await watcher.start({ catchUpMs: 120_000 });
     watcher.tick();
     for (let i = 0; i < 100 && probed.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
