@@ -34,6 +34,8 @@ export interface Config {
   readonly policy: AddressPolicy;
   readonly controlUrls: readonly ControlTarget[];
   readonly catalogFile?: string;
+  /** ISDOWN_WATCHES_FILE: watches as code, applied at start and on every change. */
+  readonly watchesFile?: string;
   readonly region: string;
   /** Distributed mode: the regions every check is probed from, each served by `isdown probe --region`. */
   readonly regions: readonly string[];
@@ -196,6 +198,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (extraCaFile && !existsSync(extraCaFile)) throw new ConfigError('NODE_EXTRA_CA_CERTS', `expects a PEM file, but ${extraCaFile} does not exist`);
   const catalogFile = str(env, 'CATALOG_FILE');
   if (catalogFile && !existsSync(catalogFile)) throw new ConfigError('CATALOG_FILE', `expects a catalog file, but ${catalogFile} does not exist`);
+  const watchesFile = str(env, 'ISDOWN_WATCHES_FILE');
+  if (watchesFile && !existsSync(watchesFile)) throw new ConfigError('ISDOWN_WATCHES_FILE', `expects a watches file (YAML), but ${watchesFile} does not exist; \`isdown export > watches.yaml\` writes one from the current watches`);
 
   const limits: ProbeLimits = {
     connectTimeoutMs: duration(env, 'ISDOWN_CONNECT_TIMEOUT', DEFAULT_LIMITS.connectTimeoutMs, 1_000, 60_000),
@@ -248,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     policy: makePolicy({ allow, ports: ports(env) }),
     controlUrls,
     ...(catalogFile ? { catalogFile } : {}),
+    ...(watchesFile ? { watchesFile } : {}),
     region,
     regions,
     limits,

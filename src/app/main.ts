@@ -5,11 +5,17 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadDotEnv, REGION, type Config } from './config.ts';
 import { createLogger, secretsOf } from './log.ts';
 import { startWorker } from './worker.ts';
+import { formatWatchesFile } from './watches-file.ts';
+import { parseChannelRef, type ChannelRef } from '../core/watch.ts';
+import { isStoreFailure } from '../core/store-port.ts';
+import { createMonitorRepository } from '../store/monitors.ts';
+import { openStore } from '../store/open.ts';
 
 const USAGE = `usage: isdown [command]
 
   (no command)                 run the bot: Slack/Discord with tokens, else a console prompt
   check <service|url> [...]    check once and exit (see: isdown check --help)
+  export [--channel REF]       print the watches as a watches file (YAML; ISDOWN_WATCHES_FILE reads it)
   worker                       a check worker for this machine's region (ISDOWN_REGION; distributed mode)
   probe --region NAME          a probe worker for region NAME (distributed mode)
   help                         this text`;
@@ -55,6 +61,33 @@ async function startBot(config: Config): Promise<number> {
   await Promise.race([bot.runtime.notifier?.idle(), new Promise((r) => setTimeout(r, 5_000).unref())]);
   await bot.stop();
   return 0;
+}
+
+/** `isdown export [--channel REF]`: the stored watches as a watches file, on stdout. */
+async function runExport(config: Config, args: readonly string[]): Promise<number> {
+  let only: ChannelRef | undefined;
+  try {
+    const { values } = parseArgs({ args: [...args], options: { channel: { type: 'string' } } });
+    if (values.channel !== undefined) {
+      const ref = parseChannelRef(values.channel);
+      if (!ref.ok) throw new Error(`--channel: ${ref.error}`);
+      only = ref.channel;
+    }
+  } catch (err) {
+    process.stderr.write(`isdown export: ${(err as Error).message}\nusage: isdown export [--channel console|slack:<team>/<channel>|discord:<guild>/<channel>]\n`);
+    return EXIT.usage;
+  }
+  const store = await openStore(config.storeUrl, { prefix: config.keyPrefix, timeoutMs: config.storeTimeoutMs });
+  try {
+    const records = await createMonitorRepository(store.kv, { retentionMs: config.retentionMs, lock: store.lock }).all();
+    process.stdout.write(formatWatchesFile(records, only));
+    return 0;
+  } catch (err) {
+    process.stderr.write(`isdown export: could not read the watches: ${isStoreFailure(err) ? err.reason : String(err)}\n`);
+    return EXIT.config;
+  } finally {
+    await store.close();
+  }
 }
 
 async function runWorker(config: Config, command: 'worker' | 'probe', args: readonly string[]): Promise<number> {
@@ -110,6 +143,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return startBot(config);
     case 'check':
       return runCheckCommand(config, rest, process.stdout, process.stderr);
+    case 'export':
+      return runExport(config, rest);
     case 'worker':
     case 'probe':
       return runWorker(config, command, rest);

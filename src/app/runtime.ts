@@ -14,6 +14,8 @@ import { createNotifier, type Notifier } from './notifier.ts';
 import { electLeader, type Leadership } from './leader.ts';
 import { announcing, createMonitorSync } from './monitor-sync.ts';
 import { createWatcher, type Watcher } from './watcher.ts';
+import { followWatchesFile } from './watches-file.ts';
+import { WATCH_INTERVAL } from '../core/commands.ts';
 
 /** Everything one isdown process runs on, built from the configuration, closed in reverse. */
 export interface Runtime {
@@ -180,6 +182,19 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       closers.push(() => n.stop());
       closers.push(() => w.stop());
       if (!leadership) await watcher.start();
+      if (config.watchesFile) {
+        // Every process applies it (writes go through the store's locks); applying twice changes nothing.
+        const following = followWatchesFile(config.watchesFile, {
+          watcher,
+          resolve: checker.resolve,
+          minIntervalMs: config.minIntervalMs,
+          defaultEveryMs: WATCH_INTERVAL.defaultMs,
+          platforms: new Set(adapters.keys()),
+          log: warn,
+        });
+        closers.push(async () => following.stop());
+        await following.ready;
+      }
     }
     const bot = createBot({
       resolve: checker.resolve,

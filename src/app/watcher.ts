@@ -84,6 +84,10 @@ export interface Watcher extends WatchPort {
   mute(channel: ChannelRef, targetId: string, until: number | undefined): Promise<number>;
   /** Pauses every watch of a channel the platform says is gone; returns who set them. */
   pauseChannel(channel: ChannelRef, reason: string): Promise<string[]>;
+  /** Every monitor with its watches, from the store (the watches file, export). */
+  records(): Promise<MonitorRecord[]>;
+  /** Removes this channel's watch of one monitor (one set of options), leaving its other watches of the target. */
+  unwatchMonitor(channel: ChannelRef, key: string): Promise<number>;
   /** Removes every watch of one channel (the channel was deleted). */
   removeChannel(channel: ChannelRef): Promise<number>;
   /** Removes every watch of a tenant (an uninstalled workspace, a guild the bot left). */
@@ -480,6 +484,11 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       place(result.record);
       if (result.created) lookNow(spec.key);
       return result;
+    },
+    records: () => opts.repo.all(),
+    async unwatchMonitor(channel, key) {
+      const record = await opts.repo.get(key);
+      return record && record.watches.some((w) => sameChannel(w.channel, channel)) ? dropWatches(channel, [record]) : 0;
     },
     async unwatch(channel, targetId) {
       return dropWatches(channel, channelRecords(channel, targetId, await opts.repo.forChannel(channel)));

@@ -148,7 +148,8 @@ export function parseCommand(input: string, opts: ParseOptions = {}): ParseResul
   }
 }
 
-function parseWatch(args: string[], minMs: number): ParseResult {
+/** The words after "watch", as tokens: the chat grammar, also used for the watches file's entries. */
+export function parseWatch(args: string[], minMs: number): ParseResult {
   if (args.length === 0) return err('watch', 'Which service should this channel watch?');
   const command: Extract<Command, { kind: 'watch' }> = { kind: 'watch', target: cleanTarget(args[0]!) };
   for (let i = 1; i < args.length; i += 2) {

@@ -1,0 +1,258 @@
+import { readFile, stat } from 'node:fs/promises';
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node } from 'yaml';
+import { parseWatch } from '../core/commands.ts';
+import type { Resolution } from '../core/types.ts';
+import { channelId, formatChannelRef, monitorKey, parseChannelRef, sameChannel, type ChannelRef, type MonitorRecord } from '../core/watch.ts';
+import type { Watcher } from './watcher.ts';
+
+/**
+ * Watches as code: a YAML file (ISDOWN_WATCHES_FILE) of watches per channel, applied at start
+ * and whenever it changes. Watches it made carry FILE_OWNER as their owner, so a later version
+ * of the file removes only what an earlier one added; watches made in chat are left alone.
+ *
+ *   watches:
+ *     console:
+ *       - https://intranet.example.com/health
+ *       - target: github
+ *         every: 5m
+ *         component: Actions
+ *     slack:T0123/C0456:
+ *       - { target: https://api.example.com/, every: 30s, status: 200-299,401, expect: '"ok"' }
+ */
+export const FILE_OWNER = 'watches-file';
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+const MAX_ENTRIES = 100_000;
+const FIELDS = ['target', 'every', 'status', 'expect', 'forbid', 'component'] as const;
+
+export interface FileWatch {
+  readonly line: number;
+  readonly channel: ChannelRef;
+  readonly target: string;
+  readonly everyMs?: number;
+  readonly status?: string;
+  readonly expect?: string;
+  readonly forbid?: string;
+  readonly component?: string;
+}
+
+export interface FileProblem {
+  readonly line: number;
+  readonly message: string;
+}
+
+/** The file's entries, and what is wrong with the ones that are not entries, each with its line. */
+export function readWatchesFile(text: string, opts: { minIntervalMs: number }): { watches: FileWatch[]; problems: FileProblem[]; broken: boolean } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
+  const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 1);
+  const problems: FileProblem[] = [];
+  // A file that is not YAML says nothing about what to watch: nothing is applied.
+  if (doc.errors.length) return { watches: [], problems: doc.errors.map((e) => ({ line: e.linePos?.[0].line ?? 1, message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') })), broken: true };
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return { watches: [], problems, broken: false };
+  if (!isMap(root)) return { watches: [], problems: [{ line: lineOf(root), message: 'the file holds a "watches:" map of channels to lists of watches' }], broken: true };
+
+  const watches: FileWatch[] = [];
+  for (const top of root.items) {
+    const name = isScalar(top.key) ? String(top.key.value) : '';
+    if (name !== 'watches') {
+      problems.push({ line: lineOf(top.key as Node), message: name === 'webhooks' ? 'outbound webhooks are not available yet; "webhooks:" is ignored' : `unknown section "${name.slice(0, 40)}"; the file has "watches:"` });
+      continue;
+    }
+    if (top.value === null || (isScalar(top.value) && top.value.value === null)) continue;
+    if (!isMap(top.value)) {
+      problems.push({ line: lineOf(top.value as Node), message: '"watches:" maps each channel (console, slack:<team>/<channel>, discord:<guild>/<channel>) to a list' });
+      continue;
+    }
+    for (const pair of top.value.items) {
+      const refLine = lineOf(pair.key as Node);
+      const ref = parseChannelRef(isScalar(pair.key) ? String(pair.key.value) : '');
+      if (!ref.ok) {
+        problems.push({ line: refLine, message: `${ref.error}; its watches are skipped` });
+        continue;
+      }
+      if (!isSeq(pair.value)) {
+        problems.push({ line: refLine, message: `${formatChannelRef(ref.channel)} needs a list of watches ("- target: …")` });
+        continue;
+      }
+      for (const item of pair.value.items as Node[]) {
+        if (watches.length >= MAX_ENTRIES) {
+          problems.push({ line: lineOf(item), message: `more than ${MAX_ENTRIES.toLocaleString('en-US')} watches; the rest are skipped` });
+          break;
+        }
+        const entry = readEntry(item, ref.channel, lineOf(item), opts.minIntervalMs);
+        if ('message' in entry) problems.push(entry);
+        else watches.push(entry);
+      }
+    }
+  }
+  return { watches, problems, broken: false };
+}
+
+function readEntry(item: Node, channel: ChannelRef, line: number, minIntervalMs: number): FileWatch | FileProblem {
+  const fields = new Map<string, string>();
+  if (isScalar(item) && typeof item.value === 'string') fields.set('target', item.value);
+  else if (isMap(item)) {
+    for (const { key, value } of item.items) {
+      const k = isScalar(key) ? String(key.value) : '';
+      if (!(FIELDS as readonly string[]).includes(k)) return { line, message: `unknown field "${k.slice(0, 40)}"; a watch has ${FIELDS.join(', ')}` };
+      if (!isScalar(value) || value.value === null || typeof value.value === 'object') return { line, message: `"${k}" needs a value` };
+      fields.set(k, String(value.value));
+    }
+  } else return { line, message: 'a watch is a target ("- github") or a map ("- target: github")' };
+  const target = fields.get('target');
+  if (!target?.trim()) return { line, message: 'a watch needs a target' };
+  // The chat grammar, on tokens: the same rules and the same words as /isdown watch.
+  const tokens = [target, ...[...fields].filter(([k]) => k !== 'target').flat()];
+  const parsed = parseWatch(tokens, minIntervalMs);
+  if (!parsed.ok) return { line, message: parsed.error };
+  const c = parsed.command;
+  if (c.kind !== 'watch') return { line, message: 'not a watch' };
+  return {
+    line,
+    channel,
+    target: c.target,
+    ...(c.everyMs !== undefined ? { everyMs: c.everyMs } : {}),
+    ...(c.status ? { status: c.status } : {}),
+    ...(c.expect ? { expect: c.expect } : {}),
+    ...(c.forbid ? { forbid: c.forbid } : {}),
+    ...(c.component ? { component: c.component } : {}),
+  };
+}
+
+/** The shortest exact way to write an interval in the file: 90s, 5m, 2h. */
+export function formatEvery(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 1_000)}s`;
+}
+
+/** Every watch in the stores' records as a watches file, optionally for one channel. */
+export function formatWatchesFile(records: readonly MonitorRecord[], only?: ChannelRef): string {
+  const byChannel = new Map<string, Record<string, string>[]>();
+  for (const r of records) {
+    for (const w of r.watches) {
+      if (only && !sameChannel(w.channel, only)) continue;
+      // Catalog services by name, anything else by the address checked.
+      const target = r.target.kind === 'catalog' ? r.target.id : (r.target.urls[0] ?? r.target.id);
+      const entry: Record<string, string> = { target, every: formatEvery(w.everyMs) };
+      if (r.status) entry.status = r.status;
+      if (r.expect) entry.expect = r.expect;
+      if (r.forbid) entry.forbid = r.forbid;
+      if (r.component) entry.component = r.component;
+      const ref = formatChannelRef(w.channel);
+      byChannel.set(ref, [...(byChannel.get(ref) ?? []), entry]);
+    }
+  }
+  const watches = Object.fromEntries([...byChannel].sort(([a], [b]) => a.localeCompare(b)).map(([ref, list]) => [ref, list.sort((a, b) => a.target!.localeCompare(b.target!))]));
+  return `# isdown watches file (ISDOWN_WATCHES_FILE): applied at start and whenever it changes.\n${stringify({ watches }, { lineWidth: 0 })}`;
+}
+
+export interface ApplyReport {
+  readonly added: number;
+  readonly changed: number;
+  readonly removed: number;
+  readonly unchanged: number;
+  readonly problems: readonly FileProblem[];
+  /** Removals were held back: the file had broken entries, whose earlier watches must not go for a typo. */
+  readonly heldBack: boolean;
+}
+
+export interface ApplyDeps {
+  readonly watcher: Pick<Watcher, 'watch' | 'records' | 'unwatchMonitor'>;
+  resolve(input: string): Resolution;
+  readonly minIntervalMs: number;
+  readonly defaultEveryMs: number;
+  /** Platforms this process delivers to; channels of others are left as they are. */
+  readonly platforms: ReadonlySet<string>;
+}
+
+/** Makes the file-owned watches what the file says: adds, changes, and removes what it no longer lists. */
+export async function applyWatches(text: string, deps: ApplyDeps): Promise<ApplyReport> {
+  const read = readWatchesFile(text, { minIntervalMs: deps.minIntervalMs });
+  const problems = [...read.problems];
+  if (read.broken) return { added: 0, changed: 0, removed: 0, unchanged: 0, problems, heldBack: true };
+  const records = await deps.watcher.records();
+  const owned = new Map<string, { channel: ChannelRef; key: string; everyMs: number }>();
+  for (const r of records) for (const w of r.watches) if (w.createdBy === FILE_OWNER) owned.set(`${channelId(w.channel)}|${r.key}`, { channel: w.channel, key: r.key, everyMs: w.everyMs });
+
+  let added = 0;
+  let changed = 0;
+  let unchanged = 0;
+  let unresolved = 0;
+  const wanted = new Set<string>();
+  for (const f of read.watches) {
+    if (!deps.platforms.has(f.channel.platform)) {
+      problems.push({ line: f.line, message: `${f.channel.platform} is not running in this process (no token set); ${formatChannelRef(f.channel)} is left as it is` });
+      continue;
+    }
+    const resolved = deps.resolve(f.target);
+    if (!resolved.ok) {
+      problems.push({ line: f.line, message: resolved.message });
+      unresolved++;
+      continue;
+    }
+    const opts = { ...(f.expect ? { expect: f.expect } : {}), ...(f.forbid ? { forbid: f.forbid } : {}), ...(f.component ? { component: f.component } : {}), ...(f.status ? { status: f.status } : {}) };
+    const id = `${channelId(f.channel)}|${monitorKey(resolved.target.id, opts)}`;
+    if (wanted.has(id)) {
+      problems.push({ line: f.line, message: `${f.target} is listed twice for ${formatChannelRef(f.channel)}; the first one counts` });
+      continue;
+    }
+    wanted.add(id);
+    const everyMs = f.everyMs ?? deps.defaultEveryMs;
+    const had = owned.get(id);
+    if (had && had.everyMs === everyMs) {
+      unchanged++;
+      continue;
+    }
+    await deps.watcher.watch({ channel: f.channel, user: FILE_OWNER, target: resolved.target, everyMs, ...opts });
+    if (had) changed++;
+    else added++;
+  }
+
+  // Anything the file failed to say (a broken entry, a channel or section it could not read, a
+  // target that does not resolve) might be a watch it still means: no removal for a typo.
+  const heldBack = read.problems.length > 0 || unresolved > 0;
+  let removed = 0;
+  if (!heldBack) {
+    for (const [id, w] of owned) {
+      if (wanted.has(id) || !deps.platforms.has(w.channel.platform)) continue;
+      removed += await deps.watcher.unwatchMonitor(w.channel, w.key);
+    }
+  }
+  return { added, changed, removed, unchanged, problems, heldBack };
+}
+
+/**
+ * Applies the file now and again whenever it changes (checked every 2 s by its size and time,
+ * which survives editors that save by renaming). Returns a stop function.
+ */
+export function followWatchesFile(path: string, deps: ApplyDeps & { log(line: string): void }): { ready: Promise<void>; stop(): void } {
+  let chain = Promise.resolve();
+  const apply = () =>
+    (chain = chain.then(async () => {
+      try {
+        const info = await stat(path);
+        if (info.size > MAX_FILE_BYTES) {
+          deps.log(`isdown: watches file ${path}: ${info.size} bytes is over the ${MAX_FILE_BYTES / 1024 / 1024} MiB limit; nothing applied`);
+          return;
+        }
+        const report = await applyWatches(await readFile(path, 'utf8'), deps);
+        for (const p of report.problems) deps.log(`isdown: watches file ${path}:${p.line}: ${p.message}`);
+        deps.log(
+          `isdown: watches file ${path}: ${report.added} added, ${report.changed} changed, ${report.removed} removed, ${report.unchanged} unchanged` +
+            (report.problems.length ? `, ${report.problems.length} skipped` : '') +
+            (report.heldBack ? '; nothing removed while entries are broken' : ''),
+        );
+      } catch (err) {
+        deps.log(`isdown: watches file ${path}: ${err instanceof Error ? err.message : String(err)}; nothing applied`);
+      }
+    }));
+  const ready = apply();
+  const onChange = (curr: Stats, prev: Stats) => {
+    if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size) void apply();
+  };
+  watchFile(path, { interval: 2_000, persistent: false }, onChange);
+  return { ready, stop: () => unwatchFile(path, onChange) };
+}
