@@ -91,14 +91,22 @@ function shardedSets(kv: KeyValue, mutex: Locks): (name: string) => ShardedSet {
       add: (item) => change(item, true),
       remove: (item) => change(item, false),
       async items() {
-        const [legacy, stored, ...parts] = await Promise.all([
-          kv.get<string[]>(name),
-          kv.get<number>(sizeKey),
-          ...BUCKETS.map((b) => kv.get<string[]>(`${name}#${b}`)),
-        ]);
-        const all = [...new Set([...(legacy ?? []), ...parts.flatMap((p) => p ?? [])])];
-        if (!legacy && stored !== undefined && stored !== all.length) await kv.set(sizeKey, all.length);
-        return all;
+        const read = async () => {
+          const [legacy, stored, ...parts] = await Promise.all([
+            kv.get<string[]>(name),
+            kv.get<number>(sizeKey),
+            ...BUCKETS.map((b) => kv.get<string[]>(`${name}#${b}`)),
+          ]);
+          return { legacy, stored, all: [...new Set([...(legacy ?? []), ...parts.flatMap((p) => p ?? [])])] };
+        };
+        const first = await read();
+        if (first.legacy || first.stored === undefined || first.stored === first.all.length) return first.all;
+        // The size drifted: put it right under the set's lock, from a read no change can race.
+        return mutex.run(name, async () => {
+          const again = await read();
+          if (!again.legacy && again.stored !== again.all.length) await kv.set(sizeKey, again.all.length);
+          return again.all;
+        });
       },
       size: readSize,
     };
