@@ -39,6 +39,8 @@ export interface FileWatch {
 export interface FileProblem {
   readonly line: number;
   readonly message: string;
+  /** False where nothing the file meant can hide behind the problem (webhooks, not available yet). */
+  readonly holdsRemovals?: false;
 }
 
 /** The file's entries, and what is wrong with the ones that are not entries, each with its line. */
@@ -57,7 +59,12 @@ export function readWatchesFile(text: string, opts: { minIntervalMs: number }): 
   for (const top of root.items) {
     const name = isScalar(top.key) ? String(top.key.value) : '';
     if (name !== 'watches') {
-      problems.push({ line: lineOf(top.key as Node), message: name === 'webhooks' ? 'outbound webhooks are not available yet; "webhooks:" is ignored' : `unknown section "${name.slice(0, 40)}"; the file has "watches:"` });
+      // An unknown section may be "watches:" misspelt, and hold watches the file still means.
+      problems.push(
+        name === 'webhooks'
+          ? { line: lineOf(top.key as Node), message: 'outbound webhooks are not available yet; "webhooks:" is ignored', holdsRemovals: false }
+          : { line: lineOf(top.key as Node), message: `unknown section "${name.slice(0, 40)}"; the file has "watches:"` },
+      );
       continue;
     }
     if (top.value === null || (isScalar(top.value) && top.value.value === null)) continue;
@@ -69,7 +76,8 @@ export function readWatchesFile(text: string, opts: { minIntervalMs: number }): 
       const refLine = lineOf(pair.key as Node);
       const ref = parseChannelRef(isScalar(pair.key) ? String(pair.key.value) : '');
       if (!ref.ok) {
-        problems.push({ line: refLine, message: `${ref.error}; its watches are skipped` });
+        // No watch can have been made for a webhook channel; any other unreadable channel may hold some.
+        problems.push({ line: refLine, message: `${ref.error}; its watches are skipped`, ...(ref.webhook ? { holdsRemovals: false as const } : {}) });
         continue;
       }
       if (!isSeq(pair.value)) {
@@ -213,7 +221,7 @@ export async function applyWatches(text: string, deps: ApplyDeps): Promise<Apply
 
   // Anything the file failed to say (a broken entry, a channel or section it could not read, a
   // target that does not resolve) might be a watch it still means: no removal for a typo.
-  const heldBack = read.problems.length > 0 || unresolved > 0;
+  const heldBack = read.problems.some((p) => p.holdsRemovals !== false) || unresolved > 0;
   let removed = 0;
   if (!heldBack) {
     for (const [id, w] of owned) {

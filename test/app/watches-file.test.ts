@@ -111,6 +111,20 @@ describe('the watches file', () => {
     assert.deepEqual(await view(), before);
   });
 
+  it('a webhooks section or webhook channel (not available yet) is reported but does not hold back removals; a misspelt section does', async () => {
+    const { deps, view } = setup();
+    await applyWatches(EXAMPLE, deps);
+    const fewer = EXAMPLE.replace('    - https://intranet.example.com/health\n', '');
+    const withWebhooks = await applyWatches(`${fewer}  webhook:oncall:\n    - github\nwebhooks:\n  oncall: https://hooks.example.com/\n`, deps);
+    assert.deepEqual(withWebhooks.problems.map((p) => p.line), [9, 11]);
+    assert.equal(withWebhooks.heldBack, false);
+    assert.equal(withWebhooks.removed, 1);
+    const misspelt = await applyWatches(EXAMPLE.replace('watches:', 'wathces:'), deps);
+    assert.equal(misspelt.heldBack, true);
+    assert.match(misspelt.problems[0]!.message, /unknown section "wathces"/);
+    assert.deepEqual((await view())['console:console:console'], ['https://github.com/ 300s']);
+  });
+
   it('leaves the channels of a platform this process does not run as they are', async () => {
     const { deps, view } = setup();
     await applyWatches(EXAMPLE, deps);
