@@ -37,7 +37,8 @@ function percentile(p: number): number {
   let seen = 0;
   for (let i = 0; i < hist.length; i++) {
     seen += hist[i]!;
-    if (seen >= want && want > 0) return (i + 1) * BUCKET_MS;
+    // The bucket's upper edge, never above the largest gap actually seen.
+    if (seen >= want && want > 0) return Math.min((i + 1) * BUCKET_MS, Math.round(maxGap));
   }
   return 0;
 }

@@ -50,11 +50,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const diskWrites = () => Number(/write_bytes:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0);
 const dirBytes = (dir: string) => readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
 
-function ask<T>(child: ChildProcess, msg: object, reply: boolean): Promise<T | undefined> {
-  if (!reply) {
-    child.send(msg);
-    return Promise.resolve(undefined);
-  }
+/** Asks the targets process one question and waits for its answer. */
+function ask<T>(child: ChildProcess, msg: object): Promise<T> {
   return new Promise((resolve) => {
     child.once('message', (m) => resolve(m as T));
     child.send(msg);
@@ -137,7 +134,7 @@ for (const level of levels) {
   const addSeconds = (performance.now() - addStart) / 1_000;
 
   await sleep(level.intervalS * 1_000 + 5_000);
-  await ask(targets, { reset: true }, false);
+  targets.send({ reset: true });
   const shared = await sharedStore(values.store, prefix);
   const checks0 = runtime.watcher!.stats().checks;
   const cpu0 = process.cpuUsage();
@@ -154,7 +151,7 @@ for (const level of levels) {
   const cpu = process.cpuUsage(cpu0);
   const disk = diskWrites() - disk0;
   const server = (await shared.written()) - server0;
-  const gaps = (await ask<{ hits: number; gapMs: { p50: number; p99: number; max: number } }>(targets, { stats: true }, true))!;
+  const gaps = await ask<{ hits: number; gapMs: { p50: number; p99: number; max: number } }>(targets, { stats: true });
   const perCheck = (bytes: number) => Math.round(bytes / Math.max(1, checks));
 
   console.log(

@@ -219,7 +219,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   }
 
   function fire(k: number, slot: LaunchSlot): void {
-    if (slots.get(k) === slot) slots.delete(k);
+    slots.delete(k);
     for (const [m, due] of slot.due) {
       m.timerDue = undefined;
       m.slot = undefined;
