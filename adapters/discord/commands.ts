@@ -27,6 +27,10 @@ export const ISDOWN_COMMAND = {
         { type: STRING, name: 'forbid', description: 'Text that means it is down, like "is currently down"', required: false, max_length: 200 },
         { type: STRING, name: 'component', description: 'One status page component, like API', required: false, max_length: 100 },
         { type: STRING, name: 'status', description: 'Accepted HTTP status codes, like 200-299,401', required: false, max_length: 100 },
+        { type: STRING, name: 'method', description: 'HTTP method (GET unless set)', required: false, choices: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => ({ name: m, value: m })) },
+        { type: STRING, name: 'header', description: 'A header from the environment, like "X-Api-Key: $ISDOWN_HEADER_KEY"', required: false, max_length: 200 },
+        { type: STRING, name: 'json', description: 'A JSON body condition, like $.status == UP', required: false, max_length: 200 },
+        { type: STRING, name: 'slower_than', description: 'Slower than this is degraded, like 2s', required: false, max_length: 20 },
       ],
     },
     { type: SUB, name: 'unwatch', description: 'Stop watching it in this channel', options: [service()] },
@@ -57,7 +61,7 @@ export function toGrammar(sub: string, opt: OptionReader): string {
     case 'check':
       return `check ${quote(svc)}`;
     case 'watch':
-      return ['watch', quote(svc), ...(['every', 'expect', 'forbid', 'component', 'status'] as const).flatMap((k) => (opt(k) ? [k, quote(opt(k)!)] : []))].join(' ');
+      return ['watch', quote(svc), ...(['every', 'expect', 'forbid', 'component', 'status', 'method', 'header', 'json', 'slower_than'] as const).flatMap((k) => (opt(k) ? [k === 'slower_than' ? 'slower than' : k, quote(opt(k)!)] : []))].join(' ');
     case 'history':
       return `history ${quote(svc)}${opt('window') ? ` ${quote(opt('window')!)}` : ''}`;
     case 'mute':

@@ -59,6 +59,8 @@ export interface Config {
   readonly restrictChanges: boolean;
   readonly maxWatchesPerChannel: number;
   readonly maxWatchesPerPerson: number;
+  /** Days before an https target's certificate expires that its watches warn (ISDOWN_CERT_WARN_DAYS). */
+  readonly certWarnDays: number;
   readonly extraCa: readonly string[];
   readonly logLevel: LogLevel;
   readonly slack: {
@@ -273,6 +275,7 @@ export function loadConfig(env: Env = process.env): Config {
     restrictChanges: oneOf(env, 'ISDOWN_RESTRICT_CHANGES', ['true', 'false'] as const, 'false') === 'true',
     maxWatchesPerChannel: int(env, 'ISDOWN_MAX_WATCHES_PER_CHANNEL', 200, 1, 100_000),
     maxWatchesPerPerson: int(env, 'ISDOWN_MAX_WATCHES_PER_PERSON', 50, 1, 100_000),
+    certWarnDays: int(env, 'ISDOWN_CERT_WARN_DAYS', 14, 4, 365),
     extraCa: extraCaFile ? [readFileSync(extraCaFile, 'utf8')] : [],
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     slack,

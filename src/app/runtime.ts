@@ -148,6 +148,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
         thresholds: { ...DEFAULT_THRESHOLDS, failRounds: config.failRounds, recoverRounds: config.recoverRounds, recheckMs: config.recheckDelayMs },
         concurrency: config.checkConcurrency,
         perHostConcurrency: config.hostConcurrency,
+        certWarnDays: config.certWarnDays,
         now,
         clock,
         log: warn,
@@ -207,6 +208,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       minIntervalMs: config.minIntervalMs,
       restrictChanges: config.restrictChanges,
       limits: { perChannel: config.maxWatchesPerChannel, perPerson: config.maxWatchesPerPerson },
+      envSet: (name: string) => Boolean(process.env[name]),
     });
     const l = leadership;
     return {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { runCheck, type CheckOutcome, type CheckPolicy, type CheckPorts } from '../core/check.ts';
 import { applyEvent, clockFormat, type ClockFormat, type Incident } from '../core/incident.ts';
-import { actionTarget, incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
+import { actionTarget, certificateMessage, incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
+import { nextCertState, type CertNotice } from '../core/certificate.ts';
 import { advance, initialState, stateChanged, type AlertEvent, type MonitorState, type Thresholds } from '../core/monitor.ts';
-import { channelId, intervalOf, monitorKey, sameChannel, type ChannelMonitor, type ChannelRef, type MonitorRecord, type MonitorSpec, type WatchRequest } from '../core/watch.ts';
+import { channelId, intervalOf, monitorKey, pickOptions, sameChannel, type ChannelMonitor, type ChannelRef, type MonitorRecord, type MonitorSpec, type WatchRequest } from '../core/watch.ts';
 import type { WatchPort } from '../core/bot.ts';
 import { isStoreFailure } from '../core/store-port.ts';
 import type { MonitorRepository } from '../store/monitors.ts';
@@ -25,9 +26,17 @@ export interface WatcherOptions {
   readonly log?: (line: string) => void;
   /** Drive the schedule from a timer every second (production) or by calling tick() (tests, benchmarks). */
   readonly autoStart?: boolean;
+  /** Warn this many days before an https target's certificate expires (ISDOWN_CERT_WARN_DAYS); default 14. */
+  readonly certWarnDays?: number;
 }
 
 const SLOT_MS = 50;
+
+const earliest = (values: readonly (number | undefined)[]): number | undefined => {
+  let min: number | undefined;
+  for (const v of values) if (v !== undefined && (min === undefined || v < min)) min = v;
+  return min;
+};
 
 /** The monitors whose launch falls in one slot, with the moment each was due. */
 interface LaunchSlot {
@@ -52,7 +61,7 @@ interface Scheduled {
    * Events the state machine produced that the store has not taken yet (it was failing). They
    * are written in order, before the state that follows them, as soon as the store answers.
    */
-  unrecorded: AlertEvent[];
+  unrecorded: (AlertEvent | CertNotice)[];
   /** The state in memory is newer than the stored one. */
   stateDirty: boolean;
 }
@@ -317,12 +326,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   function probe(record: MonitorRecord): Promise<CheckOutcome> {
     return runCheck(
       record.target,
-      {
-        ...(record.expect ? { expect: record.expect } : {}),
-        ...(record.forbid ? { forbid: record.forbid } : {}),
-        ...(record.component ? { component: record.component } : {}),
-        ...(record.status ? { status: record.status } : {}),
-      },
+      pickOptions(record),
       opts.ports,
       roundPolicy,
     );
@@ -338,12 +342,16 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       if (e.type === 'recheck') m.extraDue = at + e.inMs;
       else m.unrecorded.push(e);
     }
+    const seenCert = earliest(outcome.probes.map((p) => p.certExpiresAt));
+    const cert = nextCertState(t.state.cert, seenCert, at, opts.certWarnDays ?? 14);
+    if (cert.notice) m.unrecorded.push(cert.notice);
+    const next: MonitorState = cert.state === t.state.cert ? t.state : { ...t.state, ...(cert.state ? { cert: cert.state } : {}) };
     if (m.unrecorded.length > MAX_UNRECORDED) {
       log(`isdown: the store has been failing for long: ${m.unrecorded.length - MAX_UNRECORDED} older event(s) of ${record.target.name} kept only in its timeline's state`);
       m.unrecorded.splice(1, m.unrecorded.length - MAX_UNRECORDED);
     }
-    m.state = t.state;
-    if (stateChanged(prev, t.state)) m.stateDirty = true;
+    m.state = next;
+    if (stateChanged(prev, next)) m.stateDirty = true;
     await flush(m);
   }
 
@@ -384,8 +392,18 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     }
   }
 
-  async function record_(m: Scheduled, e: AlertEvent): Promise<void> {
+  async function record_(m: Scheduled, e: AlertEvent | CertNotice): Promise<void> {
     const record = m.record;
+    if (e.type === 'certificate') {
+      // Not an incident: one message per warning and channel, through the same outbox.
+      const id = `cert-${record.key.slice(0, 12)}-${e.expiresAt.toString(36)}-${e.stage}`;
+      const root = certificateMessage(record.target.name, e);
+      const entries = record.watches
+        .filter((w) => !w.pausedReason && !(w.mutedUntil !== undefined && w.mutedUntil > e.at))
+        .map((w): OutboxEntry => ({ id: `${id}:0:${channelId(w.channel)}`, channel: w.channel, incidentId: id, root, broadcast: false, createdAt: e.at, attempts: 0, nextAt: e.at, done: {} }));
+      if (entries.length) await opts.notifier.enqueue(entries);
+      return;
+    }
     const existing = await opts.repo.getIncident(e.incidentId);
     const replayed = existing?.timeline.some((x) => x.at === e.at && x.kind === e.type);
     const incident = replayed ? existing! : applyEvent(existing, e, { monitorKey: record.key, targetId: actionTarget(record.target), service: record.target.name });
@@ -475,10 +493,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       const spec: MonitorSpec = {
         key: monitorKey(req.target.id, req),
         target: req.target,
-        ...(req.expect ? { expect: req.expect } : {}),
-        ...(req.status ? { status: req.status } : {}),
-        ...(req.forbid ? { forbid: req.forbid } : {}),
-        ...(req.component ? { component: req.component } : {}),
+        ...pickOptions(req),
       };
       const result = await opts.repo.watch(spec, { channel: req.channel, everyMs: req.everyMs, createdBy: req.user, createdAt: now() });
       place(result.record);

@@ -3,7 +3,8 @@ import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node } from 'yaml';
 import { parseWatch } from '../core/commands.ts';
 import type { Resolution } from '../core/types.ts';
-import { channelId, formatChannelRef, monitorKey, parseChannelRef, sameChannel, type ChannelRef, type MonitorRecord } from '../core/watch.ts';
+import { formatExactDuration } from '../core/duration.ts';
+import { channelId, formatChannelRef, monitorKey, parseChannelRef, pickOptions, sameChannel, type ChannelRef, type MonitorRecord, type WatchOptions } from '../core/watch.ts';
 import type { Watcher } from './watcher.ts';
 
 /**
@@ -23,17 +24,15 @@ import type { Watcher } from './watcher.ts';
 export const FILE_OWNER = 'watches-file';
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 const MAX_ENTRIES = 100_000;
-const FIELDS = ['target', 'every', 'status', 'expect', 'forbid', 'component'] as const;
+const FIELDS = ['target', 'every', 'status', 'expect', 'forbid', 'component', 'method', 'header', 'json', 'slower_than'] as const;
+/** A field's words in the chat grammar, where they differ from its name. */
+const WORDS: Partial<Record<(typeof FIELDS)[number], string[]>> = { slower_than: ['slower', 'than'] };
 
-export interface FileWatch {
+export interface FileWatch extends WatchOptions {
   readonly line: number;
   readonly channel: ChannelRef;
   readonly target: string;
   readonly everyMs?: number;
-  readonly status?: string;
-  readonly expect?: string;
-  readonly forbid?: string;
-  readonly component?: string;
 }
 
 export interface FileProblem {
@@ -99,61 +98,61 @@ export function readWatchesFile(text: string, opts: { minIntervalMs: number }): 
 }
 
 function readEntry(item: Node, channel: ChannelRef, line: number, minIntervalMs: number): FileWatch | FileProblem {
-  const fields = new Map<string, string>();
-  if (isScalar(item) && typeof item.value === 'string') fields.set('target', item.value);
+  let target: string | undefined;
+  // The chat grammar, on tokens: the same rules and the same words as /isdown watch.
+  const tokens: string[] = [];
+  if (isScalar(item) && typeof item.value === 'string') target = item.value;
   else if (isMap(item)) {
     for (const { key, value } of item.items) {
       const k = isScalar(key) ? String(key.value) : '';
       if (!(FIELDS as readonly string[]).includes(k)) return { line, message: `unknown field "${k.slice(0, 40)}"; a watch has ${FIELDS.join(', ')}` };
-      if (!isScalar(value) || value.value === null || typeof value.value === 'object') return { line, message: `"${k}" needs a value` };
-      fields.set(k, String(value.value));
+      // Only headers may be several: a list of "Name: $ISDOWN_HEADER_…".
+      const values = k === 'header' && isSeq(value) ? value.items : [value];
+      for (const v of values) {
+        if (!isScalar(v) || v.value === null || typeof v.value === 'object') return { line, message: `"${k}" needs a value` };
+        if (k === 'target') target = String(v.value);
+        else tokens.push(...(WORDS[k as (typeof FIELDS)[number]] ?? [k]), String(v.value));
+      }
     }
   } else return { line, message: 'a watch is a target ("- github") or a map ("- target: github")' };
-  const target = fields.get('target');
   if (!target?.trim()) return { line, message: 'a watch needs a target' };
-  // The chat grammar, on tokens: the same rules and the same words as /isdown watch.
-  const tokens = [target, ...[...fields].filter(([k]) => k !== 'target').flat()];
-  const parsed = parseWatch(tokens, minIntervalMs);
+  const parsed = parseWatch([target, ...tokens], minIntervalMs);
   if (!parsed.ok) return { line, message: parsed.error };
   const c = parsed.command;
   if (c.kind !== 'watch') return { line, message: 'not a watch' };
+  return { line, channel, target: c.target, ...(c.everyMs !== undefined ? { everyMs: c.everyMs } : {}), ...pickOptions(c) };
+}
+
+/** A record's options as the file's fields. */
+function optionFields(o: WatchOptions): Record<string, string | string[]> {
+  const p = pickOptions(o);
   return {
-    line,
-    channel,
-    target: c.target,
-    ...(c.everyMs !== undefined ? { everyMs: c.everyMs } : {}),
-    ...(c.status ? { status: c.status } : {}),
-    ...(c.expect ? { expect: c.expect } : {}),
-    ...(c.forbid ? { forbid: c.forbid } : {}),
-    ...(c.component ? { component: c.component } : {}),
+    ...(p.method ? { method: p.method } : {}),
+    ...(p.headers ? { header: p.headers.length === 1 ? p.headers[0]! : [...p.headers] } : {}),
+    ...(p.status ? { status: p.status } : {}),
+    ...(p.expect ? { expect: p.expect } : {}),
+    ...(p.forbid ? { forbid: p.forbid } : {}),
+    ...(p.json ? { json: p.json } : {}),
+    ...(p.slowerThanMs !== undefined ? { slower_than: formatExactDuration(p.slowerThanMs) } : {}),
+    ...(p.component ? { component: p.component } : {}),
   };
 }
 
-/** The shortest exact way to write an interval in the file: 90s, 5m, 2h. */
-export function formatEvery(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${Math.round(ms / 1_000)}s`;
-}
 
 /** Every watch in the stores' records as a watches file, optionally for one channel. */
 export function formatWatchesFile(records: readonly MonitorRecord[], only?: ChannelRef): string {
-  const byChannel = new Map<string, Record<string, string>[]>();
+  const byChannel = new Map<string, ({ target: string } & Record<string, string | string[]>)[]>();
   for (const r of records) {
     for (const w of r.watches) {
       if (only && !sameChannel(w.channel, only)) continue;
       // Catalog services by name, anything else by the address checked.
       const target = r.target.kind === 'catalog' ? r.target.id : (r.target.urls[0] ?? r.target.id);
-      const entry: Record<string, string> = { target, every: formatEvery(w.everyMs) };
-      if (r.status) entry.status = r.status;
-      if (r.expect) entry.expect = r.expect;
-      if (r.forbid) entry.forbid = r.forbid;
-      if (r.component) entry.component = r.component;
+      const entry = { target, every: formatExactDuration(w.everyMs), ...optionFields(r) };
       const ref = formatChannelRef(w.channel);
       byChannel.set(ref, [...(byChannel.get(ref) ?? []), entry]);
     }
   }
-  const watches = Object.fromEntries([...byChannel].sort(([a], [b]) => a.localeCompare(b)).map(([ref, list]) => [ref, list.sort((a, b) => a.target!.localeCompare(b.target!))]));
+  const watches = Object.fromEntries([...byChannel].sort(([a], [b]) => a.localeCompare(b)).map(([ref, list]) => [ref, list.sort((a, b) => a.target.localeCompare(b.target))]));
   return `# isdown watches file (ISDOWN_WATCHES_FILE): applied at start and whenever it changes.\n${stringify({ watches }, { lineWidth: 0 })}`;
 }
 
@@ -201,7 +200,7 @@ export async function applyWatches(text: string, deps: ApplyDeps): Promise<Apply
       unresolved++;
       continue;
     }
-    const opts = { ...(f.expect ? { expect: f.expect } : {}), ...(f.forbid ? { forbid: f.forbid } : {}), ...(f.component ? { component: f.component } : {}), ...(f.status ? { status: f.status } : {}) };
+    const opts = pickOptions(f);
     const id = `${channelId(f.channel)}|${monitorKey(resolved.target.id, opts)}`;
     if (wanted.has(id)) {
       problems.push({ line: f.line, message: `${f.target} is listed twice for ${formatChannelRef(f.channel)}; the first one counts` });

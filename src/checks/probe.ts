@@ -11,6 +11,7 @@ import type { ProbeError, ProbeErrorCode, ProbeRequest, ProbeResult } from '../c
 import { BlockedAddressError, checkAddress, checkUrl, type AddressPolicy } from './ssrf.ts';
 import { describeNetworkError } from './probe-errors.ts';
 import { formatStatusList, readStatusCode, statusAccepted } from '../core/status-codes.ts';
+import { failedJsonCondition, HEADER_ENV_PREFIX, type JsonCondition } from '../core/conditions.ts';
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -41,6 +42,8 @@ export interface ProberOptions {
   readonly region?: string;
   /** Injected in tests; defaults to the OS resolver. */
   readonly resolve?: Resolver;
+  /** Where header values are read (a watch names ISDOWN_HEADER_… variables); defaults to process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Extra trusted CAs (PEM), added to Node's roots. NODE_EXTRA_CA_CERTS works without this. */
   readonly extraCa?: readonly string[];
   readonly userAgent?: string;
@@ -73,6 +76,8 @@ interface ConnectionTimings {
   connect: number;
   tls: number;
   used: boolean;
+  /** The peer certificate's end of validity, epoch ms (https). */
+  certExpiresAt?: number;
 }
 
 /** What one probe learns about the connection undici picked for it. */
@@ -152,6 +157,7 @@ function makeConnector(opts: ProberOptions, limits: ProbeLimits): buildConnector
   const resolve = opts.resolve ?? systemResolver;
   const ca = opts.extraCa?.length ? [...tls.rootCertificates, ...opts.extraCa] : undefined;
   const base = buildConnector({ timeout: limits.connectTimeoutMs, maxCachedSessions: 100, ...(ca ? { ca } : {}) });
+  const certSeen = new Map<string, number>();
 
   return (connectOpts, callback) => {
     const started = performance.now();
@@ -184,8 +190,17 @@ function makeConnector(opts: ProberOptions, limits: ProbeLimits): buildConnector
             return callback(new BlockedAddressError(refusal), null);
           }
           const now = performance.now();
-          if (connectOpts.protocol === 'https:') timings.tls = now - connected;
-          else timings.connect = now - dnsDone;
+          if (connectOpts.protocol === 'https:') {
+            timings.tls = now - connected;
+            const validTo = Date.parse((s as unknown as tls.TLSSocket).getPeerCertificate?.()?.valid_to ?? '');
+            // A resumed TLS session shows no certificate: the one its full handshake showed stands.
+            const where = `${host}:${connectOpts.port}`;
+            if (Number.isFinite(validTo)) {
+              if (certSeen.size >= 10_000) certSeen.clear();
+              certSeen.set(where, validTo);
+              timings.certExpiresAt = validTo;
+            } else if (certSeen.has(where)) timings.certExpiresAt = certSeen.get(where)!;
+          } else timings.connect = now - dnsDone;
           s[kTimings] = timings;
           callback(null, s);
         }) as unknown as Socket;
@@ -232,6 +247,7 @@ export function createProber(opts: ProberOptions): Prober {
   const limits: ProbeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const region = opts.region ?? 'local';
   const now = opts.now ?? Date.now;
+  const env = opts.env ?? process.env;
   // The region is in the User-Agent so a site's operator can tell our vantage points apart.
   const userAgent = opts.userAgent ?? `isdown/0.1 (region ${region}; +https://github.com/isdown/isdown; uptime check)`;
   const agent = new Agent({
@@ -303,24 +319,39 @@ export function createProber(opts: ProberOptions): Prober {
         ...(refusal ? { refusal } : {}),
         ...(slowBody ? { slowBody } : {}),
         at,
+        ...(t?.certExpiresAt !== undefined ? { certExpiresAt: t.certExpiresAt } : {}),
       };
     };
 
     try {
+      let sendHeaders = requestHeaders;
+      if (req.headers?.length) {
+        sendHeaders = [...requestHeaders];
+        for (const h of req.headers) {
+          // Checked again here, where the value is read: only variables set aside for headers.
+          const value = h.env.startsWith(HEADER_ENV_PREFIX) ? env[h.env] : undefined;
+          if (value === undefined || value === '') return result(fail('setting', `the ${h.name} header needs ${h.env}, which is not set where this check runs`));
+          sendHeaders.push(h.name, value);
+        }
+      }
       const seen = new Set<string>();
+      let origin: string | undefined;
       for (;;) {
         const checked = checkUrlCached(current);
         if (!checked.ok) return result(fail('blocked', checked.refusal.message));
         const url = checked.url;
         current = url.href;
+        origin ??= url.origin;
         if (seen.has(current)) return result(fail('redirect_loop', `redirect loop: ${current} leads back to itself`));
         seen.add(current);
 
         const res = await request(current, {
           dispatcher,
-          method: 'GET',
+          // A redirect is followed with GET, as browsers do after a 301/302/303.
+          method: redirects.length ? 'GET' : (req.method ?? 'GET'),
           signal,
-          headers: requestHeaders,
+          // A watch's headers (credentials, often) go only to the origin they were set for.
+          headers: url.origin === origin ? sendHeaders : requestHeaders,
           [kProbe]: ctx,
         } as Parameters<typeof request>[1]);
         firstByte = performance.now() - t0;
@@ -370,6 +401,12 @@ export function createProber(opts: ProberOptions): Prober {
             return result(fail('expect_missing', `the page does not contain "${req.expect}"${where}`));
           }
         }
+        if (req.json) {
+          const why = truncated
+            ? `the answer is over ${Math.round(maxBytes / 1024)} KiB, too large to read ${req.json.pathText}`
+            : jsonFailure(body.bytes, req.json);
+          if (why) return result(fail('condition_failed', why));
+        }
         return result();
       }
     } catch (err) {
@@ -404,6 +441,16 @@ export function createProber(opts: ProberOptions): Prober {
 function isChallenge(headers: Record<string, string | string[] | undefined>): boolean {
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.toLowerCase();
   return one(headers['cf-mitigated']) === 'challenge' || ['challenge', 'captcha'].includes(one(headers['x-amzn-waf-action']) ?? '');
+}
+
+function jsonFailure(bytes: Buffer, condition: JsonCondition): string | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return `the answer is not JSON, so ${condition.pathText} cannot be read`;
+  }
+  return failedJsonCondition(doc, condition);
 }
 
 class Deadline extends EventEmitter {

@@ -1,12 +1,13 @@
 import { runCheck, type CheckPolicy, type CheckPorts } from './check.ts';
 import { MUTE_LIMIT, parseCommand, USAGE, WATCH_INTERVAL, type Command } from './commands.ts';
 import { decideChange } from './policy.ts';
+import { parseHeader } from './conditions.ts';
 import { isStoreFailure } from './store-port.ts';
-import { checkMessage, errorMessage, helpMessage, infoMessage, type Message } from './messages.ts';
+import { checkMessage, errorMessage, helpMessage, infoMessage, utcDate, type Message } from './messages.ts';
 import { formatDuration } from './duration.ts';
 import { clockFormat, tellStory, type ClockFormat } from './incident.ts';
 import type { CrowdSummary, Resolution } from './types.ts';
-import type { ChannelMonitor, ChannelRef, MonitorRecord, ServiceHistory, WatchRequest } from './watch.ts';
+import { describeOptions, pickOptions, type ChannelMonitor, type ChannelRef, type MonitorRecord, type ServiceHistory, type WatchRequest } from './watch.ts';
 
 /** Who asked, in platform-neutral terms. A tenant is a Slack workspace or a Discord guild. */
 export interface Requester {
@@ -54,6 +55,8 @@ export interface BotDeps {
   /** Only admins, or whoever set a watch, may unwatch or mute it (ISDOWN_RESTRICT_CHANGES). */
   readonly restrictChanges?: boolean;
   readonly limits?: WatchLimits;
+  /** Whether the operator set this environment variable (a watch's header names one). */
+  readonly envSet?: (name: string) => boolean;
 }
 
 /** Platforms whose people are the operator: not limited. */
@@ -115,6 +118,8 @@ export function createBot(deps: BotDeps): Bot {
     switch (command.kind) {
       case 'watch': {
         const everyMs = command.everyMs ?? WATCH_INTERVAL.defaultMs;
+        const unset = (command.headers ?? []).map((h) => parseHeader(h)).find((h) => h.ok && deps.envSet && !deps.envSet(h.value.env));
+        if (unset?.ok) return errorMessage(`The ${unset.value.name} header needs ${unset.value.env}, which is not set where isdown runs. Ask the operator to set it, then watch again.`);
         if (deps.limits && !OPERATOR_PLATFORMS.has(who.platform)) {
           const counts = await port.counts(channel, who.user);
           const atLimit = counts.channel >= deps.limits.perChannel || counts.person >= deps.limits.perPerson;
@@ -130,12 +135,9 @@ export function createBot(deps: BotDeps): Bot {
           user: who.user,
           target,
           everyMs,
-          ...(command.expect ? { expect: command.expect } : {}),
-          ...(command.status ? { status: command.status } : {}),
-          ...(command.forbid ? { forbid: command.forbid } : {}),
-          ...(command.component ? { component: command.component } : {}),
+          ...pickOptions(command),
         });
-        const extras = [command.status && `accepting status ${command.status}`, command.expect && `expecting "${command.expect}"`, command.forbid && `alerting on "${command.forbid}"`, command.component && `component ${command.component}`].filter(Boolean);
+        const extras = describeOptions(command);
         return infoMessage(
           `${out.replaced ? 'Updated: this channel watches' : 'Watching'} ${target.name} every ${command.everyText ?? formatDuration(everyMs)}${extras.length ? `, ${extras.join(', ')}` : ''}.`,
           ["I'll post here when it goes down, update the alert as it evolves, and say when it recovers."],
@@ -224,10 +226,8 @@ function describeWatch(i: ChannelMonitor, now: number, clock: ClockFormat): stri
   const since = state && state.health !== 'up' ? ` since ${clock(state.since)}` : '';
   const notes = [
     `every ${formatDuration(i.watch.everyMs)}`,
-    i.record.component && `component ${i.record.component}`,
-    i.record.status && `status ${i.record.status}`,
-    i.record.expect && `expect "${i.record.expect}"`,
-    i.record.forbid && `forbid "${i.record.forbid}"`,
+    ...describeOptions(i.record),
+    state?.cert && `certificate valid until ${utcDate(state.cert.expiresAt)}`,
     state?.flapping && 'flapping',
     i.watch.mutedUntil !== undefined && i.watch.mutedUntil > now && `muted until ${clock(i.watch.mutedUntil)}`,
     i.watch.pausedReason && `paused: ${i.watch.pausedReason}`,

@@ -1,5 +1,7 @@
 import { parseStatusList } from './status-codes.ts';
-import { decideVerdict, type VerdictThresholds } from './verdict.ts';
+import { parseHeader, parseJsonCondition, type HeaderFromEnv } from './conditions.ts';
+import type { WatchOptions } from './watch.ts';
+import { decideVerdict, DEFAULT_THRESHOLDS as DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from './verdict.ts';
 import type { ControlResult, CrowdSummary, ProbeRequest, ProbeResult, StatusOutcome, Target, Verdict } from './types.ts';
 
 /** What a check needs from the outside world, injected so the core stays pure. */
@@ -30,13 +32,7 @@ export interface CheckPolicy {
   readonly budget?: { readonly totalMs: number; readonly attemptMs: number };
 }
 
-export interface CheckOptions {
-  readonly expect?: string;
-  readonly forbid?: string;
-  readonly component?: string;
-  /** Accepted status codes ("200-299,401"), replacing the default reading. */
-  readonly status?: string;
-}
+export type CheckOptions = WatchOptions;
 
 export interface CheckOutcome {
   readonly target: Target;
@@ -70,11 +66,15 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
   const url = target.urls[0];
   if (!url) throw new Error(`target ${target.id} has no URL to probe`);
   const accepted = opts.status ? parseStatusList(opts.status) : undefined;
+  const json = opts.json ? parseJsonCondition(opts.json) : undefined;
   const req: ProbeRequest = {
     url,
     ...(opts.expect ?? target.expect ? { expect: opts.expect ?? target.expect } : {}),
     ...(opts.forbid ?? target.forbid ? { forbid: opts.forbid ?? target.forbid } : {}),
     ...(accepted?.ok ? { acceptStatus: accepted.ranges } : {}),
+    ...(opts.method && opts.method !== 'GET' ? { method: opts.method } : {}),
+    ...(opts.headers?.length ? { headers: opts.headers.map((h) => parseHeader(h)).flatMap((h): HeaderFromEnv[] => (h.ok ? [h.value] : [])) } : {}),
+    ...(json?.ok ? { json: json.value } : {}),
   };
 
   const statusP = ports.status ? ports.status(target) : Promise.resolve(undefined);
@@ -92,7 +92,7 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
   let round = await ports.probe(req);
   probes.push(...round);
   for (let attempt = 1; attempt < policy.confirmAttempts; attempt++) {
-    const failing = round.filter((p) => !p.ok && p.error?.code !== 'blocked');
+    const failing = round.filter((p) => !p.ok && p.error?.code !== 'blocked' && p.error?.code !== 'setting');
     if (failing.length === 0) break;
     // A timeout already waited the full limit: repeating it would only make the answer late.
     if (failing.every((p) => p.error?.code === 'timeout')) break;
@@ -129,7 +129,7 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
     ...(status ? { status } : {}),
     ...(crowd ? { crowd } : {}),
     ...(opts.component ? { component: opts.component } : {}),
-    ...(policy.thresholds ? { thresholds: policy.thresholds } : {}),
+    ...(policy.thresholds || opts.slowerThanMs !== undefined ? { thresholds: { ...(policy.thresholds ?? DEFAULT_VERDICT_THRESHOLDS), ...(opts.slowerThanMs !== undefined ? { slowMs: opts.slowerThanMs } : {}) } } : {}),
   });
   const verdict = crowdFailed ? { ...decided, reasons: [...decided.reasons, "Other teams' reports are unavailable right now (isdown's store is failing)."] } : decided;
   return {

@@ -1,10 +1,12 @@
-import { formatDuration, parseDuration } from './duration.ts';
+import { formatDuration, formatExactDuration, parseDuration } from './duration.ts';
 import { parseStatusList } from './status-codes.ts';
+import { formatHeader, formatJsonCondition, JSON_OPS, MAX_HEADERS, METHODS, parseHeader, parseJsonCondition, type HttpMethod } from './conditions.ts';
+import type { WatchOptions } from './watch.ts';
 
 /** One grammar for every platform. Adapters hand over the text after "/isdown". */
 export type Command =
   | { kind: 'check'; target: string }
-  | { kind: 'watch'; target: string; everyMs?: number; everyText?: string; expect?: string; forbid?: string; component?: string; status?: string }
+  | ({ kind: 'watch'; target: string; everyMs?: number; everyText?: string } & WatchOptions)
   | { kind: 'unwatch'; target: string }
   | { kind: 'list' }
   | { kind: 'history'; target: string; windowMs: number }
@@ -24,7 +26,7 @@ export const MAX_TEXT_LENGTH = 200;
 
 export const USAGE: Record<CommandName, string> = {
   check: '/isdown <service|url>',
-  watch: '/isdown watch <service|url> [every 1m] [status 200-299,401] [expect "text"] [forbid "text"] [component "API"]',
+  watch: '/isdown watch <service|url> [every 1m] [status 200-299,401] [expect "text"] [forbid "text"] [method HEAD] [header "Name: $ISDOWN_HEADER_…"] [json "$.status == UP"] [slower than 2s] [component "API"]',
   unwatch: '/isdown unwatch <service|url>',
   list: '/isdown list',
   history: '/isdown history <service> [7d]',
@@ -148,14 +150,20 @@ export function parseCommand(input: string, opts: ParseOptions = {}): ParseResul
   }
 }
 
+/** The longest and shortest "slower than": under the probe's own 15 s limit, or it could never be seen. */
+export const SLOWER_THAN = { minMs: 10, maxMs: 15_000 } as const;
+
 /** The words after "watch", as tokens: the chat grammar, also used for the watches file's entries. */
 export function parseWatch(args: string[], minMs: number): ParseResult {
   if (args.length === 0) return err('watch', 'Which service should this channel watch?');
-  const command: Extract<Command, { kind: 'watch' }> = { kind: 'watch', target: cleanTarget(args[0]!) };
-  for (let i = 1; i < args.length; i += 2) {
+  const command: { -readonly [K in keyof Extract<Command, { kind: 'watch' }>]: Extract<Command, { kind: 'watch' }>[K] } = { kind: 'watch', target: cleanTarget(args[0]!) };
+  const headers: string[] = [];
+  let i = 1;
+  while (i < args.length) {
     const key = args[i]!.toLowerCase();
     const value = args[i + 1];
     if (value === undefined) return err('watch', `"${key}" needs a value.`);
+    i += 2;
     switch (key) {
       case 'every': {
         const d = parseDuration(value);
@@ -181,9 +189,49 @@ export function parseWatch(args: string[], minMs: number): ParseResult {
         if (value.length > MAX_TEXT_LENGTH) return err('watch', `"${key}" text is limited to ${MAX_TEXT_LENGTH} characters.`);
         command[key] = value;
         break;
+      case 'method': {
+        const m = value.toUpperCase();
+        if (!(METHODS as readonly string[]).includes(m)) return err('watch', `"${value.slice(0, 20)}" is not a method; use one of ${METHODS.join(', ')}.`);
+        command.method = m as HttpMethod;
+        break;
+      }
+      case 'header': {
+        const h = parseHeader(value);
+        if (!h.ok) return err('watch', h.error);
+        if (headers.some((x) => x.split(':')[0]!.toLowerCase() === h.value.name.toLowerCase())) return err('watch', `The ${h.value.name} header is given twice.`);
+        if (headers.length >= MAX_HEADERS) return err('watch', `A watch sends at most ${MAX_HEADERS} headers.`);
+        headers.push(formatHeader(h.value));
+        break;
+      }
+      case 'json': {
+        // Either one quoted condition, or three words: json "$.status" == UP.
+        let text = value;
+        const op = args[i];
+        if (op !== undefined && (JSON_OPS as readonly string[]).includes(op) && args[i + 1] !== undefined) {
+          text = `${value} ${op} "${args[i + 1]}"`;
+          i += 2;
+        }
+        const c = parseJsonCondition(text);
+        if (!c.ok) return err('watch', c.error);
+        command.json = formatJsonCondition(c.value);
+        break;
+      }
+      case 'slower': {
+        const amount = value.toLowerCase() === 'than' ? args[i++] : undefined;
+        if (amount === undefined) return err('watch', 'Say how slow is too slow, like: slower than 2s.');
+        const d = parseDuration(amount);
+        if (d === null) return err('watch', `"${amount}" is not a duration; use something like 800ms or 2s.`);
+        if (d < SLOWER_THAN.minMs || d > SLOWER_THAN.maxMs) return err('watch', `"slower than" must be between ${formatExactDuration(SLOWER_THAN.minMs)} and ${formatExactDuration(SLOWER_THAN.maxMs)} (the longest a check waits).`);
+        command.slowerThanMs = d;
+        break;
+      }
       default:
-        return err('watch', `I don't understand "${args[i]}" here; the options are every, status, expect, forbid and component.`);
+        return err('watch', `I don't understand "${args[i - 2]}" here; the options are every, status, expect, forbid, method, header, json, slower than and component.`);
     }
+  }
+  if (headers.length) command.headers = headers;
+  if (command.method === 'HEAD' && (command.expect || command.forbid || command.json)) {
+    return err('watch', 'A HEAD answer has no body, so expect, forbid and json cannot be checked; leave out "method HEAD".');
   }
   return { ok: true, command };
 }

@@ -44,3 +44,11 @@ export function formatDuration(ms: number): string {
 export function formatLatency(ms: number): string {
   return ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(1)} s`;
 }
+
+/** The shortest exact way to write a duration that parseDuration reads back: 800ms, 90s, 5m, 2h. */
+export function formatExactDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1_000 === 0) return `${ms / 1_000}s`;
+  return `${Math.round(ms)}ms`;
+}

@@ -3,6 +3,7 @@ import type { CheckOutcome } from './check.ts';
 import { formatDuration, formatLatency } from './duration.ts';
 import { downtime, tellStory, type ClockFormat, type Incident } from './incident.ts';
 import type { AlertEvent } from './monitor.ts';
+import { daysLeft, type CertNotice } from './certificate.ts';
 import type { ProbeResult, Target, VerdictState } from './types.ts';
 
 /**
@@ -141,6 +142,27 @@ const HEALTH_TITLE: Record<string, string> = {
 };
 
 /** The root alert message: the incident's current state, edited in place as it evolves. */
+/** An https watch's certificate is about to expire: said once at the warning window, once more near the end. */
+export function certificateMessage(service: string, notice: CertNotice): Message {
+  const days = daysLeft(notice.expiresAt, notice.at);
+  const when = days === 0 ? 'today' : days === 1 ? 'tomorrow' : `in ${days} days`;
+  return {
+    tone: notice.stage === 'final' ? 'error' : 'degraded',
+    title: `The certificate of ${service} expires ${when}, on ${utcDate(notice.expiresAt)}.`,
+    lines: ['Renew it before then: once it expires, browsers and this check refuse the site.'],
+    fields: [],
+    links: [],
+    actions: [],
+    visibility: 'channel',
+    at: notice.at,
+  };
+}
+
+/** 2026-12-10 14:00 UTC */
+export function utcDate(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 export function incidentRootMessage(incident: Incident, now: number, clock: ClockFormat): Message {
   const closed = incident.closedAt !== undefined;
   const tone: Tone = closed ? 'up' : incident.flapping ? 'degraded' : (incident.health as Tone);

@@ -1,4 +1,5 @@
 import type { Verdict, VerdictState } from './types.ts';
+import type { CertState } from './certificate.ts';
 
 /**
  * The monitor state machine, pure: (previous state, verdict, thresholds, now) → (next state,
@@ -46,6 +47,8 @@ export interface MonitorState {
   readonly lastSummary?: string;
   /** No round has seen the target yet (none ran, or our own network failed in each): 'up' is only a default. */
   readonly unseen?: true;
+  /** The https target's certificate, and the last expiry warning given for it. */
+  readonly cert?: CertState;
 }
 
 export function initialState(now: number): MonitorState {

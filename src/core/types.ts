@@ -1,4 +1,5 @@
 /** The domain's nouns. Plain data only: no platform, no network client. */
+import type { HeaderFromEnv, HttpMethod, JsonCondition } from './conditions.ts';
 
 export type ProbeErrorCode =
   | 'dns'
@@ -12,7 +13,11 @@ export type ProbeErrorCode =
   | 'redirect_loop'
   | 'blocked'
   | 'expect_missing'
-  | 'forbidden_text';
+  | 'forbidden_text'
+  /** A watch's JSON condition did not hold (or the answer was not JSON). */
+  | 'condition_failed'
+  /** The operator's side is missing something the check needs (a header's variable). */
+  | 'setting';
 
 export interface ProbeError {
   readonly code: ProbeErrorCode;
@@ -56,6 +61,8 @@ export interface ProbeResult {
   readonly slowBody?: true;
   /** Epoch milliseconds when the probe started. */
   readonly at: number;
+  /** When the certificate of the connection that gave the answer expires (https only), epoch ms. */
+  readonly certExpiresAt?: number;
 }
 
 export interface ProbeRequest {
@@ -66,6 +73,11 @@ export interface ProbeRequest {
   readonly acceptStatus?: readonly (readonly [number, number])[];
   /** A shorter deadline than the prober's own, for a re-check that must fit what is left of an answer's budget. */
   readonly timeoutMs?: number;
+  /** Absent: GET. */
+  readonly method?: HttpMethod;
+  /** Sent with the value of the named environment variable, read where the probe runs. */
+  readonly headers?: readonly HeaderFromEnv[];
+  readonly json?: JsonCondition;
 }
 
 export type VerdictState = 'up' | 'degraded' | 'partial' | 'down' | 'maintenance' | 'unknown';

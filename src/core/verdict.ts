@@ -243,6 +243,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     const first = down[0]!;
     const blocked = first.last.error?.code === 'blocked';
     if (blocked) return verdict('unknown', `I won't check ${name}: ${first.last.error!.message}`);
+    if (first.last.error?.code === 'setting') return verdict('unknown', `I can't check ${name}: ${first.last.error.message}.`);
     const how = multi ? `from every region (${listNames(down.map((r) => r.region))})` : `for everyone`;
     const confirm = first.attempts > 1 ? ` (${spacing(input.probes.filter((p) => p.region === first.region))})` : '';
     if (view?.worst === 'ok' && !input.component) reasons.push('The status page has not caught up yet.');

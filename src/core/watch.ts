@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Incident } from './incident.ts';
 import type { MonitorState } from './monitor.ts';
 import type { Target } from './types.ts';
+import { formatExactDuration } from './duration.ts';
+import type { HttpMethod } from './conditions.ts';
 
 /** Where an alert goes: one channel of one tenant on one platform. */
 export interface ChannelRef {
@@ -22,27 +24,69 @@ export interface Watch {
   readonly mutedUntil?: number;
 }
 
-/**
- * What gets checked. Channels that watch the same target with the same options share one
- * monitor, checked once per interval (the shortest any of them asked for).
- */
-export interface MonitorSpec {
-  readonly key: string;
-  readonly target: Target;
+/** How a watch checks its target, beyond the address: one shape from the command to the probe. */
+export interface WatchOptions {
   readonly expect?: string;
   readonly forbid?: string;
   readonly component?: string;
   /** Accepted status codes, normalised ("200-299,401"); absent: the default reading. */
   readonly status?: string;
+  /** Absent: GET. */
+  readonly method?: HttpMethod;
+  /** "Name: $ISDOWN_HEADER_…", normalised (conditions.ts); the value is read from the environment at each check. */
+  readonly headers?: readonly string[];
+  /** A JSON body condition, normalised: "$.status == UP". */
+  readonly json?: string;
+  /** Slower than this is degraded (in place of the operator's ISDOWN_SLOW_MS). */
+  readonly slowerThanMs?: number;
+}
+
+/** Only the options set, copied: the one way options move from one shape to the next. */
+export function pickOptions(o: WatchOptions): WatchOptions {
+  return {
+    ...(o.expect ? { expect: o.expect } : {}),
+    ...(o.forbid ? { forbid: o.forbid } : {}),
+    ...(o.component ? { component: o.component } : {}),
+    ...(o.status ? { status: o.status } : {}),
+    ...(o.method && o.method !== 'GET' ? { method: o.method } : {}),
+    ...(o.headers?.length ? { headers: [...o.headers] } : {}),
+    ...(o.json ? { json: o.json } : {}),
+    ...(o.slowerThanMs !== undefined ? { slowerThanMs: o.slowerThanMs } : {}),
+  };
+}
+
+/** The options in the chat grammar's words, for answers and lists. */
+export function describeOptions(o: WatchOptions): string[] {
+  return [
+    o.method && o.method !== 'GET' ? `method ${o.method}` : '',
+    ...(o.headers ?? []).map((h) => `header "${h}"`),
+    o.status ? `status ${o.status}` : '',
+    o.expect ? `expect "${o.expect}"` : '',
+    o.forbid ? `forbid "${o.forbid}"` : '',
+    o.json ? `json "${o.json}"` : '',
+    o.slowerThanMs !== undefined ? `slower than ${formatExactDuration(o.slowerThanMs)}` : '',
+    o.component ? `component "${o.component}"` : '',
+  ].filter(Boolean);
+}
+
+/**
+ * What gets checked. Channels that watch the same target with the same options share one
+ * monitor, checked once per interval (the shortest any of them asked for).
+ */
+export interface MonitorSpec extends WatchOptions {
+  readonly key: string;
+  readonly target: Target;
 }
 
 export interface MonitorRecord extends MonitorSpec {
   readonly watches: readonly Watch[];
 }
 
-export function monitorKey(targetId: string, opts: { expect?: string; forbid?: string; component?: string; status?: string }): string {
-  // A status list is added only when set, so monitors made before it existed keep their keys.
-  const material = JSON.stringify([targetId, opts.expect ?? '', opts.forbid ?? '', (opts.component ?? '').toLowerCase(), ...(opts.status ? [opts.status] : [])]);
+export function monitorKey(targetId: string, opts: WatchOptions): string {
+  // Later options are added only when set, so monitors made before they existed keep their keys.
+  const o = pickOptions(opts);
+  const later = o.method || o.headers || o.json || o.slowerThanMs !== undefined ? [o.method ?? 'GET', o.headers ?? [], o.json ?? '', o.slowerThanMs ?? 0] : [];
+  const material = JSON.stringify([targetId, o.expect ?? '', o.forbid ?? '', (o.component ?? '').toLowerCase(), ...(o.status || later.length ? [o.status ?? ''] : []), ...later]);
   return createHash('sha256').update(material).digest('hex').slice(0, 20);
 }
 
@@ -60,15 +104,11 @@ export function intervalOf(record: MonitorRecord): number | undefined {
   return active.length ? Math.min(...active.map((w) => w.everyMs)) : undefined;
 }
 
-export interface WatchRequest {
+export interface WatchRequest extends WatchOptions {
   readonly channel: ChannelRef;
   readonly user: string;
   readonly target: Target;
   readonly everyMs: number;
-  readonly expect?: string;
-  readonly forbid?: string;
-  readonly component?: string;
-  readonly status?: string;
 }
 
 export interface ChannelMonitor {

@@ -147,7 +147,7 @@ describe('what people may do in chat', () => {
     const where = person('U9', 'C9');
     site.set('/wall', { kind: 'status', status: 401, body: 'sign in' });
     const made = await say(`watch ${site.url}/wall every 90s status 200-299,401`, where);
-    assert.match(made.title, /^Watching 127\.0\.0\.1:\d+\/wall every 90s, accepting status 200-299,401\.$/);
+    assert.match(made.title, /^Watching 127\.0\.0\.1:\d+\/wall every 90s, status 200-299,401\.$/);
     const list = await say('list', where);
     assert.match(list.lines.join('\n'), /\/wall — .*\(every 1 min 30 s, status 200-299,401\)/);
     const other = await say(`watch ${site.url}/wall every 90s`, person('U9', 'C8'));

@@ -135,6 +135,39 @@ describe('the watches file', () => {
     assert.match(slackListed.problems[0]!.message, /slack is not running in this process/);
   });
 
+  it('carries HTTP conditions: method, headers, a JSON condition and a time limit, through export and back', async () => {
+    const text = [
+      'watches:',
+      '  console:',
+      '    - target: https://api.example.com/health',
+      '      method: post',
+      '      header: ["X-Api-Key: $ISDOWN_HEADER_KEY", "Accept=$ISDOWN_HEADER_ACCEPT"]',
+      '      json: $.status == UP',
+      '      slower_than: 1500ms',
+      '    - target: https://api.example.com/ping',
+      '      header: "Authorization: ${ISDOWN_HEADER_TOKEN}"',
+      '    - target: https://api.example.com/bad',
+      '      header: "Authorization: Bearer abc"',
+    ].join('\n');
+    const read = readWatchesFile(text, { minIntervalMs: 30_000 });
+    assert.deepEqual(read.problems.map((p) => p.line), [10]);
+    assert.match(read.problems[0]!.message, /never typed in chat/);
+    const [health, ping] = read.watches;
+    assert.deepEqual([health!.method, health!.headers, health!.json, health!.slowerThanMs], ['POST', ['X-Api-Key: $ISDOWN_HEADER_KEY', 'Accept: $ISDOWN_HEADER_ACCEPT'], '$.status == UP', 1_500]);
+    assert.deepEqual(ping!.headers, ['Authorization: $ISDOWN_HEADER_TOKEN']);
+
+    const a = setup();
+    await applyWatches(text.split('\n').slice(0, 9).join('\n'), a.deps);
+    const exported = formatWatchesFile(await a.repo.all());
+    assert.match(exported, /method: POST\n\s+header:\n\s+- "X-Api-Key: \$ISDOWN_HEADER_KEY"\n\s+- "Accept: \$ISDOWN_HEADER_ACCEPT"/);
+    assert.match(exported, /json: \$\.status == UP\n\s+slower_than: 1500ms/);
+    assert.match(exported, /header: "Authorization: \$ISDOWN_HEADER_TOKEN"/);
+    const b = setup();
+    assert.deepEqual((await applyWatches(exported, b.deps)).problems, []);
+    assert.deepEqual((await b.repo.all()).map((r) => r.key).sort(), (await a.repo.all()).map((r) => r.key).sort());
+    assert.equal(formatWatchesFile(await b.repo.all()), exported);
+  });
+
   it('export prints a file that applies to the same watches (round trip)', async () => {
     const a = setup();
     await applyWatches(EXAMPLE, a.deps);

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testPki } from '../fakes/certs.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { scratchDir, startBot } from '../support/run-isdown.ts';
 
@@ -98,6 +101,43 @@ describe('watching through the console, end to end', () => {
       assert.equal(count(out, /recovered at/), 1);
     } finally {
       await second.kill('SIGTERM');
+    }
+  });
+
+  it('an https watch warns once that its certificate expires soon, and list shows the date', async () => {
+    const pki = testPki();
+    const dir = scratchDir();
+    writeFileSync(join(dir, 'ca.pem'), pki.ca);
+    const secure = await startTarget({ tls: pki.valid });
+    const bot = startBot({ ...base(), NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'), STORE_URL: `sqlite://${dir}/s.sqlite` });
+    try {
+      bot.send(`watch ${secure.url}/ok every 1s`);
+      await bot.waitFor(/Watching/);
+      // The test CA's certificate is valid for two days: inside the last three, one warning.
+      await bot.waitFor(/\[alert #1\] ⚠️ The certificate of 127\.0\.0\.1:\d+\/ok expires (tomorrow|in 2 days|today), on \d{4}-\d\d-\d\d \d\d:\d\d UTC\./);
+      await until(() => (secure.hits.get('/ok') ?? 0) >= 4);
+      bot.send('list');
+      const out = await bot.waitFor(/✅ up \(every 1 s, certificate valid until \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
+      assert.equal(count(out, /The certificate of/), 1, out);
+    } finally {
+      await bot.kill('SIGTERM');
+      await secure.close();
+    }
+  });
+
+  it('a header names a variable the operator set; one that is not set is refused with what to do', async () => {
+    site.set('/auth', { kind: 'ok', body: 'fine' });
+    const bot = startBot({ ...base(), ISDOWN_HEADER_TOKEN: 'Bearer t0ken', STORE_URL: `sqlite://${scratchDir()}/s.sqlite` });
+    try {
+      bot.send(`watch ${site.url}/auth every 1s header "Authorization: $ISDOWN_HEADER_MISSING"`);
+      await bot.waitFor(/The Authorization header needs ISDOWN_HEADER_MISSING, which is not set where isdown runs/);
+      bot.send(`watch ${site.url}/auth every 1s header "Authorization: $ISDOWN_HEADER_TOKEN" method POST`);
+      await bot.waitFor(/Watching 127\.0\.0\.1:\d+\/auth every 1s, method POST, header "Authorization: \$ISDOWN_HEADER_TOKEN"\./);
+      await until(() => site.last.get('/auth')?.headers.authorization === 'Bearer t0ken');
+      assert.equal(site.last.get('/auth')?.method, 'POST');
+      assert.doesNotMatch(bot.output(), /t0ken/, 'the value is never echoed');
+    } finally {
+      await bot.kill('SIGTERM');
     }
   });
 });

@@ -23,6 +23,8 @@ export interface FakeTarget {
   readonly port: number;
   /** Requests seen per path, to prove a refused target got none. */
   readonly hits: Map<string, number>;
+  /** The last request's method and headers per path. */
+  readonly last: Map<string, { method: string; headers: http.IncomingHttpHeaders }>;
   set(path: string, behaviour: Behaviour): void;
   close(): Promise<void>;
 }
@@ -47,6 +49,7 @@ const DEFAULTS: Record<string, Behaviour> = {
 export async function startTarget(opts: { tls?: KeyPair; host?: string } = {}): Promise<FakeTarget> {
   const routes = new Map<string, Behaviour>(Object.entries(DEFAULTS));
   const hits = new Map<string, number>();
+  const last = new Map<string, { method: string; headers: http.IncomingHttpHeaders }>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const later = (fn: () => void, ms: number) => {
@@ -60,6 +63,7 @@ export async function startTarget(opts: { tls?: KeyPair; host?: string } = {}): 
   const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     hits.set(path, (hits.get(path) ?? 0) + 1);
+    last.set(path, { method: req.method ?? '', headers: req.headers });
     let b = routes.get(path) ?? { kind: 'status', status: 404, body: 'no such route' };
     if (b.kind === 'byRegion') {
       const region = /\(region ([a-z0-9-]+);/.exec(req.headers['user-agent'] ?? '')?.[1] ?? '';
@@ -134,6 +138,7 @@ export async function startTarget(opts: { tls?: KeyPair; host?: string } = {}): 
     url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     hits,
+    last,
     set: (path, behaviour) => routes.set(path, behaviour),
     close: async () => {
       for (const t of timers) clearTimeout(t);
