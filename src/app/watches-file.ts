@@ -4,7 +4,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Nod
 import { parseWatch } from '../core/commands.ts';
 import type { Resolution } from '../core/types.ts';
 import { formatExactDuration } from '../core/duration.ts';
-import { channelId, formatChannelRef, monitorKey, parseChannelRef, pickOptions, sameChannel, type ChannelRef, type MonitorRecord, type WatchOptions } from '../core/watch.ts';
+import { channelId, formatChannelRef, monitorKey, optionsMisfit, parseChannelRef, pickOptions, sameChannel, type ChannelRef, type MonitorRecord, type WatchOptions } from '../core/watch.ts';
 import type { Watcher } from './watcher.ts';
 
 /**
@@ -201,6 +201,12 @@ export async function applyWatches(text: string, deps: ApplyDeps): Promise<Apply
       continue;
     }
     const opts = pickOptions(f);
+    const misfit = optionsMisfit(resolved.target, opts);
+    if (misfit) {
+      problems.push({ line: f.line, message: misfit });
+      unresolved++;
+      continue;
+    }
     const id = `${channelId(f.channel)}|${monitorKey(resolved.target.id, opts)}`;
     if (wanted.has(id)) {
       problems.push({ line: f.line, message: `${f.target} is listed twice for ${formatChannelRef(f.channel)}; the first one counts` });

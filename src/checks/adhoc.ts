@@ -10,6 +10,11 @@ export function adhocTarget(input: string, policy: AddressPolicy): Resolution {
   // DNS's own limits, refused here rather than sent to a resolver.
   if (host.length > 253) return { ok: false, message: `That host name is ${host.length} characters long; DNS allows at most 253.` };
   if (!host.startsWith('[') && host.split('.').some((label) => label.length > 63)) return { ok: false, message: 'A part of that host name is over 63 characters, which DNS does not allow.' };
+  if (url.protocol === 'tcp:') {
+    // Its own id: a TCP watch of host:443 is not the website at host:443.
+    const name = `tcp://${host}:${url.port}`;
+    return { ok: true, target: { kind: 'adhoc', id: name, name, urls: [name] } };
+  }
   const name = `${host}${url.port ? `:${url.port}` : ''}${url.pathname === '/' ? '' : url.pathname}${url.search}`;
   // The id leaves out the scheme, so "watch http://x:8080/" and "history x:8080" meet; buttons
   // carry the full URL instead (actionTarget), so a re-check checks exactly the same thing.

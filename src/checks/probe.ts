@@ -10,6 +10,7 @@ import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { ProbeError, ProbeErrorCode, ProbeRequest, ProbeResult } from '../core/types.ts';
 import { BlockedAddressError, checkAddress, checkUrl, type AddressPolicy } from './ssrf.ts';
 import { describeNetworkError } from './probe-errors.ts';
+import { probeTcp } from './tcp.ts';
 import { formatStatusList, readStatusCode, statusAccepted } from '../core/status-codes.ts';
 import { failedJsonCondition, HEADER_ENV_PREFIX, type JsonCondition } from '../core/conditions.ts';
 
@@ -271,7 +272,9 @@ export function createProber(opts: ProberOptions): Prober {
     return checked;
   };
 
+  const tcp = { policy: opts.policy, limits, region, resolve: opts.resolve ?? systemResolver, now };
   async function probe(req: ProbeRequest): Promise<ProbeResult> {
+    if (req.url.startsWith('tcp:')) return probeTcp(req, tcp);
     return (await run(req, limits.maxBodyBytes, headers, false)).result;
   }
 

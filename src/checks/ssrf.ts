@@ -109,6 +109,7 @@ const BLOCKED_NAMES = /(^|\.)(localhost|localdomain|internal|local|home\.arpa)$/
 export function checkUrl(input: string, policy: AddressPolicy): { ok: true; url: URL } | { ok: false; refusal: Refusal } {
   const raw = input.trim();
   if (!raw) return { ok: false, refusal: { reason: 'invalid', message: 'No address given.' } };
+  if (/^tcp:/i.test(raw)) return checkTcpUrl(raw, policy);
   const hasScheme = /^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^[^/:]+:\d+(\/|$)/.test(raw);
   let url: URL;
   try {
@@ -117,30 +118,54 @@ export function checkUrl(input: string, policy: AddressPolicy): { ok: true; url:
     return { ok: false, refusal: { reason: 'invalid', message: `"${raw}" is not a valid web address.` } };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { ok: false, refusal: { reason: 'scheme', message: `isdown checks only http and https addresses, not ${url.protocol.replace(/:$/, '')}.` } };
-  }
-  if (url.username || url.password) {
-    return { ok: false, refusal: { reason: 'credentials', message: 'isdown does not send credentials: remove the "user@" part of the address.' } };
+    return { ok: false, refusal: { reason: 'scheme', message: `isdown checks only http, https and tcp addresses, not ${url.protocol.replace(/:$/, '')}.` } };
   }
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  const refusal = checkHost(url, port, raw, policy);
+  return refusal ? { ok: false, refusal } : { ok: true, url };
+}
+
+/**
+ * tcp://host:port, the port always written. Only URLs of http(s) get their host folded
+ * (0x7f.1 into 127.0.0.1), so the host is read as an http URL's would be, then checked the same way.
+ */
+function checkTcpUrl(raw: string, policy: AddressPolicy): { ok: true; url: URL } | { ok: false; refusal: Refusal } {
+  const invalid = { ok: false as const, refusal: { reason: 'invalid' as const, message: `"${raw.slice(0, 80)}" is not a TCP address; write it as tcp://host:port.` } };
+  const m = /^tcp:\/\/([^/?#\s]{1,300})\/?$/i.exec(raw);
+  if (!m) return invalid;
+  let asHttp: URL;
+  let port: number;
+  try {
+    asHttp = new URL(`http://${m[1]}`);
+    port = Number(new URL(`tcp://${m[1]}`).port);
+  } catch {
+    return invalid;
+  }
+  if (!port || port > 65_535) return { ok: false, refusal: { reason: 'port', message: `"${raw.slice(0, 80)}" needs a port: tcp://host:port.` } };
+  const refusal = checkHost(asHttp, port, raw, policy);
+  if (refusal) return { ok: false, refusal };
+  return { ok: true, url: new URL(`tcp://${asHttp.host.replace(/:\d+$/, '')}:${port}`) };
+}
+
+function checkHost(url: URL, port: number, raw: string, policy: AddressPolicy): Refusal | null {
+  if (url.username || url.password) {
+    return { reason: 'credentials', message: 'isdown does not send credentials: remove the "user@" part of the address.' };
+  }
   if (policy.ports !== 'any' && !policy.ports.has(port)) {
-    return { ok: false, refusal: { reason: 'port', message: `isdown checks only ports ${[...policy.ports].join(' and ')}; ${port} is not allowed here.` } };
+    return { reason: 'port', message: `isdown checks only ports ${[...policy.ports].join(' and ')}; ${port} is not allowed here.` };
   }
   const host = url.hostname.replace(/\.+$/, '').toLowerCase();
-  if (!host) return { ok: false, refusal: { reason: 'invalid', message: `"${raw}" has no host name.` } };
+  if (!host) return { reason: 'invalid', message: `"${raw}" has no host name.` };
   const literal = parseAddress(host);
-  if (literal) {
-    const refusal = checkAddress(host, policy);
-    return refusal ? { ok: false, refusal } : { ok: true, url };
-  }
+  if (literal) return checkAddress(host, policy);
   if (/^[0-9.]+$/.test(host) || host.startsWith('[')) {
-    return { ok: false, refusal: { reason: 'invalid', message: `"${host}" is not a valid address.` } };
+    return { reason: 'invalid', message: `"${host}" is not a valid address.` };
   }
   if (BLOCKED_NAMES.test(host)) {
-    return { ok: false, refusal: { reason: 'name', message: PRIVATE_MESSAGE } };
+    return { reason: 'name', message: PRIVATE_MESSAGE };
   }
   if (!host.includes('.')) {
-    return { ok: false, refusal: { reason: 'name', message: `"${host}" is not a public host name (try a full name like ${host}.com).` } };
+    return { reason: 'name', message: `"${host}" is not a public host name (try a full name like ${host}.com).` };
   }
-  return { ok: true, url };
+  return null;
 }

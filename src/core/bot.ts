@@ -7,7 +7,7 @@ import { checkMessage, errorMessage, helpMessage, infoMessage, utcDate, type Mes
 import { formatDuration } from './duration.ts';
 import { clockFormat, tellStory, type ClockFormat } from './incident.ts';
 import type { CrowdSummary, Resolution } from './types.ts';
-import { describeOptions, pickOptions, type ChannelMonitor, type ChannelRef, type MonitorRecord, type ServiceHistory, type WatchRequest } from './watch.ts';
+import { describeOptions, optionsMisfit, pickOptions, type ChannelMonitor, type ChannelRef, type MonitorRecord, type ServiceHistory, type WatchRequest } from './watch.ts';
 
 /** Who asked, in platform-neutral terms. A tenant is a Slack workspace or a Discord guild. */
 export interface Requester {
@@ -118,6 +118,8 @@ export function createBot(deps: BotDeps): Bot {
     switch (command.kind) {
       case 'watch': {
         const everyMs = command.everyMs ?? WATCH_INTERVAL.defaultMs;
+        const misfit = optionsMisfit(target, command);
+        if (misfit) return errorMessage(misfit, USAGE.watch);
         const unset = (command.headers ?? []).map((h) => parseHeader(h)).find((h) => h.ok && deps.envSet && !deps.envSet(h.value.env));
         if (unset?.ok) return errorMessage(`The ${unset.value.name} header needs ${unset.value.env}, which is not set where isdown runs. Ask the operator to set it, then watch again.`);
         if (deps.limits && !OPERATOR_PLATFORMS.has(who.platform)) {

@@ -57,6 +57,8 @@ const COMPONENT_WORDS: Record<ComponentStatus, string> = {
 
 export function describeProbe(p: ProbeResult): string {
   if (p.error && p.status === undefined) return p.error.message;
+  // A TCP check has no status: it connected (and read what it was told to).
+  if (p.status === undefined) return `connected in ${formatLatency(p.latency.total)}`;
   const line = `${p.status} ${p.statusText ?? ''}`.trim();
   if (p.error && p.error.code !== 'http_5xx' && p.error.code !== 'http_4xx' && p.error.code !== 'http_status') return `${line}, but ${p.error.message}`;
   // A status outside the watch's own list says so: "401 Unauthorized, not an accepted status (200-299)".

@@ -69,6 +69,15 @@ export function describeOptions(o: WatchOptions): string[] {
   ].filter(Boolean);
 }
 
+/** Why these options cannot go with this target (HTTP options on a TCP check), or null. */
+export function optionsMisfit(target: Target, o: WatchOptions): string | null {
+  if (!target.urls[0]?.startsWith('tcp:')) return null;
+  const p = pickOptions(o);
+  const http = [p.status && 'status', p.method && 'method', p.headers && 'header', p.json && 'json'].filter(Boolean);
+  if (!http.length) return null;
+  return `${target.name} is a TCP check: it connects, and with expect or forbid reads what the server says first. ${http.join(', ')} ${http.length === 1 ? 'is' : 'are'} for HTTP watches.`;
+}
+
 /**
  * What gets checked. Channels that watch the same target with the same options share one
  * monitor, checked once per interval (the shortest any of them asked for).

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { testPki } from '../fakes/certs.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
@@ -138,6 +139,39 @@ describe('watching through the console, end to end', () => {
       assert.doesNotMatch(bot.output(), /t0ken/, 'the value is never echoed');
     } finally {
       await bot.kill('SIGTERM');
+    }
+  });
+
+  it('a TCP watch alerts when the port stops answering, and refuses HTTP options', async () => {
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const server = createServer((c) => {
+      connections++;
+      sockets.add(c);
+      c.on('close', () => sockets.delete(c)).on('error', () => {});
+      c.write('SSH-2.0-OpenSSH_9.6\r\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const bot = startBot({ ...base(), STORE_URL: `sqlite://${scratchDir()}/s.sqlite` });
+    try {
+      bot.send(`watch tcp://127.0.0.1:${port} every 1s status 200`);
+      await bot.waitFor(/tcp:\/\/127\.0\.0\.1:\d+ is a TCP check: .* status is for HTTP watches\./);
+      bot.send(`watch tcp://127.0.0.1:${port} every 1s expect SSH-`);
+      await bot.waitFor(/Watching tcp:\/\/127\.0\.0\.1:\d+ every 1s, expect "SSH-"\./);
+      await until(() => connections >= 2);
+      bot.send('list');
+      await bot.waitFor(/tcp:\/\/127\.0\.0\.1:\d+ — ✅ up/);
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        for (const c of sockets) c.destroy();
+      });
+      await bot.waitFor(/\[alert #1\] 🔴 tcp:\/\/127\.0\.0\.1:\d+ is down since/);
+      bot.send('list');
+      await bot.waitFor(/— 🔴 down since/);
+    } finally {
+      await bot.kill('SIGTERM');
+      server.close();
     }
   });
 });
