@@ -33,6 +33,15 @@ export const ISDOWN_COMMAND = {
         { type: STRING, name: 'slower_than', description: 'Slower than this is degraded, like 2s', required: false, max_length: 20 },
       ],
     },
+    {
+      type: SUB,
+      name: 'heartbeat',
+      description: 'Watch a cron job or backup that calls in (answers its URL, only to you)',
+      options: [
+        { type: STRING, name: 'name', description: 'A name for the job, like nightly-backup', required: true, max_length: 63 },
+        { type: STRING, name: 'every', description: 'How often it runs, like 1h or 1d (30s to 30d)', required: false, max_length: 20 },
+      ],
+    },
     { type: SUB, name: 'unwatch', description: 'Stop watching it in this channel', options: [service()] },
     { type: SUB, name: 'list', description: 'What this channel watches, and the state of each' },
     { type: SUB, name: 'history', description: 'Past incidents, as a timeline', options: [service(), { type: STRING, name: 'window', description: 'How far back, like 7d', required: false, max_length: 10 }] },
@@ -62,6 +71,8 @@ export function toGrammar(sub: string, opt: OptionReader): string {
       return `check ${quote(svc)}`;
     case 'watch':
       return ['watch', quote(svc), ...(['every', 'expect', 'forbid', 'component', 'status', 'method', 'header', 'json', 'slower_than'] as const).flatMap((k) => (opt(k) ? [k === 'slower_than' ? 'slower than' : k, quote(opt(k)!)] : []))].join(' ');
+    case 'heartbeat':
+      return ['watch', 'push', quote(opt('name') ?? ''), ...(opt('every') ? ['every', quote(opt('every')!)] : [])].join(' ');
     case 'history':
       return `history ${quote(svc)}${opt('window') ? ` ${quote(opt('window')!)}` : ''}`;
     case 'mute':

@@ -61,6 +61,8 @@ export interface Config {
   readonly maxWatchesPerPerson: number;
   /** Days before an https target's certificate expires that its watches warn (ISDOWN_CERT_WARN_DAYS). */
   readonly certWarnDays: number;
+  /** The bot's public base URL, no trailing slash (ISDOWN_PUBLIC_URL): heartbeat links start with it. */
+  readonly publicUrl?: string;
   readonly extraCa: readonly string[];
   readonly logLevel: LogLevel;
   readonly slack: {
@@ -212,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   const slackApi = url(env, 'SLACK_API_URL', ['https', 'http']) ?? 'https://slack.com/api/';
+  const publicUrl = url(env, 'ISDOWN_PUBLIC_URL', ['https', 'http']);
   const discordApi = url(env, 'DISCORD_API_URL', ['https', 'http']);
   const slack = {
     botToken: str(env, 'SLACK_BOT_TOKEN'),
@@ -276,6 +279,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxWatchesPerChannel: int(env, 'ISDOWN_MAX_WATCHES_PER_CHANNEL', 200, 1, 100_000),
     maxWatchesPerPerson: int(env, 'ISDOWN_MAX_WATCHES_PER_PERSON', 50, 1, 100_000),
     certWarnDays: int(env, 'ISDOWN_CERT_WARN_DAYS', 14, 4, 365),
+    ...(publicUrl ? { publicUrl: publicUrl.replace(/\/+$/, '') } : {}),
     extraCa: extraCaFile ? [readFileSync(extraCaFile, 'utf8')] : [],
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     slack,

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Runtime } from './runtime.ts';
+import { MAX_BEAT_MESSAGE } from '../core/heartbeat.ts';
+import { isStoreFailure } from '../core/store-port.ts';
 
 /**
  * The process's own HTTP server: /healthz for deploy platforms, /metrics for monitoring of the
@@ -65,6 +67,8 @@ type Method = 'GET' | 'POST';
 /** One path, with a handler per method; GET routes answer HEAD with the same status and headers. */
 export interface Route {
   readonly path: string;
+  /** Also every path under this one (/push/<token>): the handler reads the rest. */
+  readonly prefix?: boolean;
   readonly methods: Partial<Record<Method, http.RequestListener>>;
 }
 
@@ -95,10 +99,11 @@ function plain(res: http.ServerResponse, status: number, text: string, headers: 
 }
 
 export function router(routes: readonly Route[], log: (line: string) => void): http.RequestListener {
-  const byPath = new Map(routes.map((r) => [r.path, r]));
+  const byPath = new Map(routes.filter((r) => !r.prefix).map((r) => [r.path, r]));
+  const prefixed = routes.filter((r) => r.prefix);
   return (req, res) => {
     const path = routePath(req.url);
-    const route = path === null ? undefined : byPath.get(path);
+    const route = path === null ? undefined : (byPath.get(path) ?? prefixed.find((r) => path.startsWith(`${r.path}/`) && path.length > r.path.length + 1));
     const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' ? true : req.headers['transfer-encoding'] !== undefined;
     // A body we will not read must not be parsed as the next request on this connection.
     const closeIfBody: Record<string, string> = hasBody ? { connection: 'close' } : {};
@@ -142,13 +147,57 @@ export function healthRoutes(runtime: Runtime): Route[] {
   ];
 }
 
+const PUSH_TOKEN = /^[A-Za-z0-9_-]{20,64}$/;
+
+/**
+ * /push/<token>: a heartbeat watch's job calls in (GET or POST; ?status=down&msg=… reports a
+ * failure). A token's beats are written at most once a second, whatever a caller sends; a body
+ * is never read. HEAD only says whether the URL is a heartbeat's.
+ */
+export function pushRoutes(runtime: Runtime): Route[] {
+  const watcher = runtime.watcher;
+  if (!watcher) return [];
+  const lastWrite = new Map<string, { at: number; down: boolean }>();
+  const handler: http.RequestListener = async (req, res) => {
+    const bodyClose: Record<string, string> = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined ? { connection: 'close' } : {};
+    const token = (routePath(req.url) ?? '').slice('/push/'.length);
+    if (!PUSH_TOKEN.test(token)) return plain(res, 404, 'no heartbeat has this address', bodyClose);
+    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    const status = query.get('status') ?? 'up';
+    if (status !== 'up' && status !== 'down') return plain(res, 400, 'status is up or down', bodyClose);
+    // Printable text only: it is shown in chat.
+    const message = [...(query.get('msg') ?? '').slice(0, MAX_BEAT_MESSAGE * 2)].map((c) => (c < ' ' || c === '\u007f' ? ' ' : c)).join('').trim().slice(0, MAX_BEAT_MESSAGE);
+    const down = status === 'down';
+    const at = Date.now();
+    const seen = lastWrite.get(token);
+    let recorded: boolean;
+    try {
+      // A HEAD records nothing; a repeat within the second is answered without a write.
+      if (req.method === 'HEAD' || (seen && at - seen.at < 1_000 && seen.down === down)) recorded = seen !== undefined || (await watcher.heartbeatKnown(token));
+      else {
+        recorded = await watcher.heartbeat(token, { at, ...(down ? { down: true as const } : {}), ...(message ? { message } : {}) });
+        if (recorded) {
+          if (lastWrite.size >= 10_000) lastWrite.clear();
+          lastWrite.set(token, { at, down });
+        }
+      }
+    } catch (err) {
+      if (!isStoreFailure(err)) throw err;
+      return plain(res, 503, 'the beat could not be recorded (isdown\'s store is failing); send it again', { 'retry-after': '30', ...bodyClose });
+    }
+    if (!recorded) return plain(res, 404, 'no heartbeat has this address', bodyClose);
+    plain(res, 200, 'OK', bodyClose);
+  };
+  return [{ path: '/push', prefix: true, methods: { GET: handler, POST: handler } }];
+}
+
 export async function startHttp(
   runtime: Runtime,
   port: number,
   extra: readonly Route[] = [],
   log: (line: string) => void = () => {},
 ): Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
-  const server = http.createServer(router([...healthRoutes(runtime), ...extra], log));
+  const server = http.createServer(router([...healthRoutes(runtime), ...pushRoutes(runtime), ...extra], log));
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
   server.maxHeadersCount = 100;

@@ -209,6 +209,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       restrictChanges: config.restrictChanges,
       limits: { perChannel: config.maxWatchesPerChannel, perPerson: config.maxWatchesPerPerson },
       envSet: (name: string) => Boolean(process.env[name]),
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     });
     const l = leadership;
     return {

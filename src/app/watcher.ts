@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { heartbeatVerdict, pushCheckEvery, type Beat } from '../core/heartbeat.ts';
 import { runCheck, type CheckOutcome, type CheckPolicy, type CheckPorts } from '../core/check.ts';
 import { applyEvent, clockFormat, type ClockFormat, type Incident } from '../core/incident.ts';
 import { actionTarget, certificateMessage, incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
@@ -107,6 +108,9 @@ export interface Watcher extends WatchPort {
   checkNow(key: string): Promise<void>;
   /** Re-reads one monitor another process changed (distributed mode). */
   refresh(key: string): Promise<void>;
+  /** Records a heartbeat sent to /push/<token>; false when no heartbeat has that token. */
+  heartbeat(token: string, beat: Beat): Promise<boolean>;
+  heartbeatKnown(token: string): Promise<boolean>;
 }
 
 const LAG_RESERVOIR = 50_000;
@@ -122,6 +126,12 @@ export function stableOffset(key: string, interval: number): number {
 export function nextAligned(after: number, interval: number, offset: number): number {
   const k = Math.floor((after - offset) / interval) + 1;
   return k * interval + offset;
+}
+
+/** How often a monitor's round runs: its interval, or for a heartbeat how often its deadline is looked at. */
+function roundEvery(record: MonitorRecord): number | undefined {
+  const interval = intervalOf(record);
+  return interval !== undefined && record.target.kind === 'push' ? pushCheckEvery(interval) : interval;
 }
 
 function hostOf(record: MonitorRecord): string {
@@ -170,9 +180,10 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   // hands off the schedule, which belongs to the elected process.
   let started = false;
   const roundPolicy: CheckPolicy = { ...opts.policy, confirmAttempts: 1 };
+  const pushThresholds: Thresholds = { ...opts.thresholds, failRounds: 1, recoverRounds: 1 };
 
   function place(record: MonitorRecord, state?: MonitorState): void {
-    const interval = intervalOf(record);
+    const interval = roundEvery(record);
     const existing = monitors.get(record.key);
     if (interval === undefined) {
       if (existing) disarm(existing);
@@ -287,13 +298,20 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     m.running = true;
     const p = (async () => {
       try {
-        const outcome = await withSlots(hostOf(m.record), () => {
+        const started_ = () => {
           // A ring of the latest starts: health and benchmarks read the recent past, not all time.
           lag[lagNext] = now() - due;
           lagNext = (lagNext + 1) % LAG_RESERVOIR;
           checks++;
-          return probe(m.record);
-        });
+        };
+        // A heartbeat asks nothing of any host: it reads its last beat from the store.
+        const outcome =
+          m.record.target.kind === 'push'
+            ? (started_(), await heartbeatOutcome(m.record))
+            : await withSlots(hostOf(m.record), () => {
+                started_();
+                return probe(m.record);
+              });
         // The slots are for the request: the store writes that follow hold neither.
         await settle(m, outcome);
       } catch (err) {
@@ -323,6 +341,13 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     }
   }
 
+  async function heartbeatOutcome(record: MonitorRecord): Promise<CheckOutcome> {
+    const beat = await opts.repo.lastBeat(record.key);
+    const active = record.watches.filter((w) => !w.pausedReason);
+    const since = Math.min(...active.map((w) => w.createdAt));
+    return { target: record.target, verdict: heartbeatVerdict(record.target.name, beat, intervalOf(record)!, since, now(), clock), probes: [] };
+  }
+
   function probe(record: MonitorRecord): Promise<CheckOutcome> {
     return runCheck(
       record.target,
@@ -337,7 +362,9 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     const { record } = m;
     const at = now();
     const prev = m.state ?? (await opts.repo.getState(record.key)) ?? initialState(at);
-    const t = advance(prev, outcome.verdict, at, opts.thresholds, (openedAt) => `${record.key.slice(0, 12)}-${openedAt.toString(36)}`);
+    // A beat, or its absence past the deadline, is a fact: no second round to confirm it.
+    const thresholds = record.target.kind === 'push' ? pushThresholds : opts.thresholds;
+    const t = advance(prev, outcome.verdict, at, thresholds, (openedAt) => `${record.key.slice(0, 12)}-${openedAt.toString(36)}`);
     for (const e of t.events) {
       if (e.type === 'recheck') m.extraDue = at + e.inMs;
       else m.unrecorded.push(e);
@@ -488,12 +515,28 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       place(record);
       if (!known) lookNow(key);
     },
+    async heartbeatKnown(token) {
+      const key = await opts.repo.pushKey(token);
+      return key !== undefined && (await opts.repo.get(key))?.pushToken === token;
+    },
+    async heartbeat(token, beat) {
+      const key = await opts.repo.pushKey(token);
+      // The mapping can outlive a record only across a crash mid-retirement; the record decides.
+      if (!key || (await opts.repo.get(key))?.pushToken !== token) return false;
+      await opts.repo.recordBeat(key, beat);
+      // This process schedules it: look at once, so a beat ends an outage now. Otherwise the
+      // scheduling process sees it at its next round (a quarter of the period, a minute at most).
+      lookNow(key);
+      return true;
+    },
     stats: () => ({ checks, skippedOverlaps, lagMs: [...lag.slice(lagNext), ...lag.slice(0, lagNext)], running: inFlight.size, monitors: monitors.size }),
     async watch(req) {
       const spec: MonitorSpec = {
         key: monitorKey(req.target.id, req),
         target: req.target,
         ...pickOptions(req),
+        // 144 random bits; kept for the monitor's life (the store keeps an existing one).
+        ...(req.target.kind === 'push' ? { pushToken: randomBytes(18).toString('base64url') } : {}),
       };
       const result = await opts.repo.watch(spec, { channel: req.channel, everyMs: req.everyMs, createdBy: req.user, createdAt: now() });
       place(result.record);

@@ -4,6 +4,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Nod
 import { parseWatch } from '../core/commands.ts';
 import type { Resolution } from '../core/types.ts';
 import { formatExactDuration } from '../core/duration.ts';
+import { PUSH_PERIOD, pushTarget } from '../core/heartbeat.ts';
 import { channelId, formatChannelRef, monitorKey, optionsMisfit, parseChannelRef, pickOptions, sameChannel, type ChannelRef, type MonitorRecord, type WatchOptions } from '../core/watch.ts';
 import type { Watcher } from './watcher.ts';
 
@@ -24,7 +25,7 @@ import type { Watcher } from './watcher.ts';
 export const FILE_OWNER = 'watches-file';
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 const MAX_ENTRIES = 100_000;
-const FIELDS = ['target', 'every', 'status', 'expect', 'forbid', 'component', 'method', 'header', 'json', 'slower_than'] as const;
+const FIELDS = ['target', 'push', 'every', 'status', 'expect', 'forbid', 'component', 'method', 'header', 'json', 'slower_than'] as const;
 /** A field's words in the chat grammar, where they differ from its name. */
 const WORDS: Partial<Record<(typeof FIELDS)[number], string[]>> = { slower_than: ['slower', 'than'] };
 
@@ -33,6 +34,8 @@ export interface FileWatch extends WatchOptions {
   readonly channel: ChannelRef;
   readonly target: string;
   readonly everyMs?: number;
+  /** A heartbeat named `target`. */
+  readonly push?: true;
 }
 
 export interface FileProblem {
@@ -99,6 +102,7 @@ export function readWatchesFile(text: string, opts: { minIntervalMs: number }): 
 
 function readEntry(item: Node, channel: ChannelRef, line: number, minIntervalMs: number): FileWatch | FileProblem {
   let target: string | undefined;
+  let pushName: string | undefined;
   // The chat grammar, on tokens: the same rules and the same words as /isdown watch.
   const tokens: string[] = [];
   if (isScalar(item) && typeof item.value === 'string') target = item.value;
@@ -111,16 +115,18 @@ function readEntry(item: Node, channel: ChannelRef, line: number, minIntervalMs:
       for (const v of values) {
         if (!isScalar(v) || v.value === null || typeof v.value === 'object') return { line, message: `"${k}" needs a value` };
         if (k === 'target') target = String(v.value);
+        else if (k === 'push') pushName = String(v.value);
         else tokens.push(...(WORDS[k as (typeof FIELDS)[number]] ?? [k]), String(v.value));
       }
     }
   } else return { line, message: 'a watch is a target ("- github") or a map ("- target: github")' };
-  if (!target?.trim()) return { line, message: 'a watch needs a target' };
-  const parsed = parseWatch([target, ...tokens], minIntervalMs);
+  if (pushName !== undefined && target !== undefined) return { line, message: 'a watch has a target or a push name, not both' };
+  if (pushName === undefined && !target?.trim()) return { line, message: 'a watch needs a target (or a push name, for a heartbeat)' };
+  const parsed = parseWatch(pushName !== undefined ? ['push', pushName, ...tokens] : [target!, ...tokens], minIntervalMs);
   if (!parsed.ok) return { line, message: parsed.error };
   const c = parsed.command;
   if (c.kind !== 'watch') return { line, message: 'not a watch' };
-  return { line, channel, target: c.target, ...(c.everyMs !== undefined ? { everyMs: c.everyMs } : {}), ...pickOptions(c) };
+  return { line, channel, target: c.target, ...(c.push ? { push: true as const } : {}), ...(c.everyMs !== undefined ? { everyMs: c.everyMs } : {}), ...pickOptions(c) };
 }
 
 /** A record's options as the file's fields. */
@@ -141,18 +147,20 @@ function optionFields(o: WatchOptions): Record<string, string | string[]> {
 
 /** Every watch in the stores' records as a watches file, optionally for one channel. */
 export function formatWatchesFile(records: readonly MonitorRecord[], only?: ChannelRef): string {
-  const byChannel = new Map<string, ({ target: string } & Record<string, string | string[]>)[]>();
+  const byChannel = new Map<string, { sort: string; entry: Record<string, string | string[]> }[]>();
   for (const r of records) {
     for (const w of r.watches) {
       if (only && !sameChannel(w.channel, only)) continue;
-      // Catalog services by name, anything else by the address checked.
-      const target = r.target.kind === 'catalog' ? r.target.id : (r.target.urls[0] ?? r.target.id);
-      const entry = { target, every: formatExactDuration(w.everyMs), ...optionFields(r) };
+      const every = formatExactDuration(w.everyMs);
+      // Catalog services by name, heartbeats by theirs (the token is not in the file: a store
+      // the file is applied to gives a new URL), anything else by the address checked.
+      const entry: Record<string, string | string[]> =
+        r.target.kind === 'push' ? { push: r.target.name, every } : { target: r.target.kind === 'catalog' ? r.target.id : (r.target.urls[0] ?? r.target.id), every, ...optionFields(r) };
       const ref = formatChannelRef(w.channel);
-      byChannel.set(ref, [...(byChannel.get(ref) ?? []), entry]);
+      byChannel.set(ref, [...(byChannel.get(ref) ?? []), { sort: String(entry.target ?? entry.push), entry }]);
     }
   }
-  const watches = Object.fromEntries([...byChannel].sort(([a], [b]) => a.localeCompare(b)).map(([ref, list]) => [ref, list.sort((a, b) => a.target.localeCompare(b.target))]));
+  const watches = Object.fromEntries([...byChannel].sort(([a], [b]) => a.localeCompare(b)).map(([ref, list]) => [ref, list.sort((a, b) => a.sort.localeCompare(b.sort)).map((x) => x.entry)]));
   return `# isdown watches file (ISDOWN_WATCHES_FILE): applied at start and whenever it changes.\n${stringify({ watches }, { lineWidth: 0 })}`;
 }
 
@@ -194,7 +202,7 @@ export async function applyWatches(text: string, deps: ApplyDeps): Promise<Apply
       problems.push({ line: f.line, message: `${f.channel.platform} is not running in this process (no token set); ${formatChannelRef(f.channel)} is left as it is` });
       continue;
     }
-    const resolved = deps.resolve(f.target);
+    const resolved: Resolution = f.push ? { ok: true, target: pushTarget(f.channel, f.target) } : deps.resolve(f.target);
     if (!resolved.ok) {
       problems.push({ line: f.line, message: resolved.message });
       unresolved++;
@@ -213,7 +221,7 @@ export async function applyWatches(text: string, deps: ApplyDeps): Promise<Apply
       continue;
     }
     wanted.add(id);
-    const everyMs = f.everyMs ?? deps.defaultEveryMs;
+    const everyMs = f.everyMs ?? (f.push ? PUSH_PERIOD.defaultMs : deps.defaultEveryMs);
     const had = owned.get(id);
     if (had && had.everyMs === everyMs) {
       unchanged++;

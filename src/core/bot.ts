@@ -2,6 +2,7 @@ import { runCheck, type CheckPolicy, type CheckPorts } from './check.ts';
 import { MUTE_LIMIT, parseCommand, USAGE, WATCH_INTERVAL, type Command } from './commands.ts';
 import { decideChange } from './policy.ts';
 import { parseHeader } from './conditions.ts';
+import { graceOf, parsePushName, PUSH_PERIOD, pushTarget } from './heartbeat.ts';
 import { isStoreFailure } from './store-port.ts';
 import { checkMessage, errorMessage, helpMessage, infoMessage, utcDate, type Message } from './messages.ts';
 import { formatDuration } from './duration.ts';
@@ -55,6 +56,8 @@ export interface BotDeps {
   /** Only admins, or whoever set a watch, may unwatch or mute it (ISDOWN_RESTRICT_CHANGES). */
   readonly restrictChanges?: boolean;
   readonly limits?: WatchLimits;
+  /** ISDOWN_PUBLIC_URL, without a trailing slash: heartbeat URLs start with it. */
+  readonly publicUrl?: string;
   /** Whether the operator set this environment variable (a watch's header names one). */
   readonly envSet?: (name: string) => boolean;
 }
@@ -92,6 +95,21 @@ export function createBot(deps: BotDeps): Bot {
   }
 
   const clock = deps.clock ?? clockFormat();
+
+  /** A service or address, or a heartbeat of this channel by its name ("push:<name>" when a service has that name). */
+  async function resolveHere(text: string, channel: ChannelRef, thisChannel: () => Promise<ChannelMonitor[]>): Promise<Resolution> {
+    const explicit = /^push:/i.test(text);
+    const resolved = explicit ? undefined : deps.resolve(text);
+    if (resolved?.ok) return resolved;
+    const named = parsePushName(explicit ? text.slice(5) : text);
+    if (named.ok) {
+      const id = pushTarget(channel, named.name).id;
+      const found = (await thisChannel()).find((i) => i.record.target.id === id);
+      if (found) return { ok: true, target: found.record.target };
+      if (explicit) return { ok: false, message: `This channel has no heartbeat named ${named.name}; /isdown list shows its watches.` };
+    }
+    return resolved ?? { ok: false, message: `"${text.slice(0, 80)}" is not a heartbeat name.` };
+  }
   const channelOf = (who: Requester): ChannelRef => ({ platform: who.platform, tenant: who.tenant, channel: who.channel });
 
   async function watching(command: Extract<Command, { kind: 'watch' | 'unwatch' | 'list' | 'history' | 'mute' | 'unmute' }>, who: Requester, port: WatchPort): Promise<Message> {
@@ -104,12 +122,12 @@ export function createBot(deps: BotDeps): Bot {
         items.map((i) => describeWatch(i, deps.now(), clock)),
       );
     }
-    const resolved = deps.resolve(command.target);
-    if (!resolved.ok) return errorMessage(resolved.message);
-    const { target } = resolved;
-    // The channel's watches, read once for both the change rule and the limits.
+    // The channel's watches, read once for the change rule, the limits and heartbeat names.
     let listed: Promise<ChannelMonitor[]> | undefined;
     const thisChannel = () => (listed ??= port.list(channel));
+    const resolved = command.kind === 'watch' && command.push ? { ok: true as const, target: pushTarget(channel, command.target) } : await resolveHere(command.target, channel, thisChannel);
+    if (!resolved.ok) return errorMessage(resolved.message);
+    const { target } = resolved;
     if (command.kind !== 'history' && deps.restrictChanges) {
       const owners = (await thisChannel()).filter((i) => i.record.target.id === target.id).map((i) => i.watch.createdBy);
       const decision = decideChange({ kind: command.kind, user: who.user, owners, restricted: true });
@@ -117,7 +135,7 @@ export function createBot(deps: BotDeps): Bot {
     }
     switch (command.kind) {
       case 'watch': {
-        const everyMs = command.everyMs ?? WATCH_INTERVAL.defaultMs;
+        const everyMs = command.everyMs ?? (command.push ? PUSH_PERIOD.defaultMs : WATCH_INTERVAL.defaultMs);
         const misfit = optionsMisfit(target, command);
         if (misfit) return errorMessage(misfit, USAGE.watch);
         const unset = (command.headers ?? []).map((h) => parseHeader(h)).find((h) => h.ok && deps.envSet && !deps.envSet(h.value.env));
@@ -139,6 +157,18 @@ export function createBot(deps: BotDeps): Bot {
           everyMs,
           ...pickOptions(command),
         });
+        if (target.kind === 'push') {
+          const link = `${deps.publicUrl ?? ''}/push/${out.record.pushToken ?? ''}`;
+          return infoMessage(
+            `${out.replaced ? 'Updated: this channel expects' : 'Watching heartbeat'} ${target.name}: a call at least every ${command.everyText ?? formatDuration(everyMs)} (${formatDuration(graceOf(everyMs))} grace).`,
+            [
+              `Have the job call ${link} when it runs (GET or POST), e.g. curl -fsS --retry 3 ${link}`,
+              `Add ?status=down&msg=… to report a failure. Silence past the period and its grace is an outage; the next call ends it.`,
+              ...(deps.publicUrl ? [] : ['(Set ISDOWN_PUBLIC_URL so this is a full address.)']),
+              'This URL is shown only to you: anyone who has it can send beats.',
+            ],
+          );
+        }
         const extras = describeOptions(command);
         return infoMessage(
           `${out.replaced ? 'Updated: this channel watches' : 'Watching'} ${target.name} every ${command.everyText ?? formatDuration(everyMs)}${extras.length ? `, ${extras.join(', ')}` : ''}.`,
@@ -227,7 +257,7 @@ function describeWatch(i: ChannelMonitor, now: number, clock: ClockFormat): stri
   const health = !state ? '⏳ first check pending' : state.unseen ? '⏳ no conclusive check yet (my own network was failing, or the first check is still to come)' : (HEALTH_WORD[state.health] ?? state.health);
   const since = state && state.health !== 'up' ? ` since ${clock(state.since)}` : '';
   const notes = [
-    `every ${formatDuration(i.watch.everyMs)}`,
+    `${i.record.target.kind === 'push' ? 'heartbeat expected every' : 'every'} ${formatDuration(i.watch.everyMs)}`,
     ...describeOptions(i.record),
     state?.cert && `certificate valid until ${utcDate(state.cert.expiresAt)}`,
     state?.flapping && 'flapping',

@@ -1,12 +1,14 @@
 import { formatDuration, formatExactDuration, parseDuration } from './duration.ts';
 import { parseStatusList } from './status-codes.ts';
 import { formatHeader, formatJsonCondition, JSON_OPS, MAX_HEADERS, METHODS, parseHeader, parseJsonCondition, type HttpMethod } from './conditions.ts';
-import type { WatchOptions } from './watch.ts';
+import { describeOptions, pickOptions, type WatchOptions } from './watch.ts';
+import { parsePushName, PUSH_PERIOD } from './heartbeat.ts';
 
 /** One grammar for every platform. Adapters hand over the text after "/isdown". */
 export type Command =
   | { kind: 'check'; target: string }
-  | ({ kind: 'watch'; target: string; everyMs?: number; everyText?: string } & WatchOptions)
+  /** `push`: a heartbeat watch named `target` (watch push nightly-backup every 1h). */
+  | ({ kind: 'watch'; target: string; everyMs?: number; everyText?: string; push?: true } & WatchOptions)
   | { kind: 'unwatch'; target: string }
   | { kind: 'list' }
   | { kind: 'history'; target: string; windowMs: number }
@@ -26,7 +28,7 @@ export const MAX_TEXT_LENGTH = 200;
 
 export const USAGE: Record<CommandName, string> = {
   check: '/isdown <service|url>',
-  watch: '/isdown watch <service|url> [every 1m] [status 200-299,401] [expect "text"] [forbid "text"] [method HEAD] [header "Name: $ISDOWN_HEADER_…"] [json "$.status == UP"] [slower than 2s] [component "API"]',
+  watch: '/isdown watch <service|url|tcp://host:port> [every 1m] [status 200-299,401] [expect "text"] [forbid "text"] [method HEAD] [header "Name: $ISDOWN_HEADER_…"] [json "$.status == UP"] [slower than 2s] [component "API"]',
   unwatch: '/isdown unwatch <service|url>',
   list: '/isdown list',
   history: '/isdown history <service> [7d]',
@@ -150,6 +152,8 @@ export function parseCommand(input: string, opts: ParseOptions = {}): ParseResul
   }
 }
 
+export const PUSH_USAGE = '/isdown watch push <name> [every 1h]';
+
 /** The longest and shortest "slower than": under the probe's own 15 s limit, or it could never be seen. */
 export const SLOWER_THAN = { minMs: 10, maxMs: 15_000 } as const;
 
@@ -157,8 +161,17 @@ export const SLOWER_THAN = { minMs: 10, maxMs: 15_000 } as const;
 export function parseWatch(args: string[], minMs: number): ParseResult {
   if (args.length === 0) return err('watch', 'Which service should this channel watch?');
   const command: { -readonly [K in keyof Extract<Command, { kind: 'watch' }>]: Extract<Command, { kind: 'watch' }>[K] } = { kind: 'watch', target: cleanTarget(args[0]!) };
+  const push = args[0]!.toLowerCase() === 'push';
+  if (push) {
+    if (args.length < 2 || args[1]!.toLowerCase() === 'every') return { ok: false, error: 'Name the heartbeat, like: watch push nightly-backup every 1h', usage: PUSH_USAGE };
+    const named = parsePushName(args[1]!);
+    if (!named.ok) return { ok: false, error: named.error, usage: PUSH_USAGE };
+    command.target = named.name;
+    command.push = true;
+  }
+  const maxMs = push ? PUSH_PERIOD.maxMs : WATCH_INTERVAL.maxMs;
   const headers: string[] = [];
-  let i = 1;
+  let i = push ? 2 : 1;
   while (i < args.length) {
     const key = args[i]!.toLowerCase();
     const value = args[i + 1];
@@ -168,8 +181,8 @@ export function parseWatch(args: string[], minMs: number): ParseResult {
       case 'every': {
         const d = parseDuration(value);
         if (d === null) return err('watch', `"${value}" is not an interval; use something like 30s, 5m or 1h.`);
-        if (d < minMs || d > WATCH_INTERVAL.maxMs) {
-          return err('watch', `The interval must be between ${formatDuration(minMs)} and ${formatDuration(WATCH_INTERVAL.maxMs)}; you asked for ${formatDuration(d)}.`);
+        if (d < minMs || d > maxMs) {
+          return err('watch', `The interval must be between ${formatDuration(minMs)} and ${formatDuration(maxMs)}; you asked for ${formatDuration(d)}.`);
         }
         command.everyMs = d;
         // Echoed as typed ("every 90s", not "every 1 min").
@@ -230,6 +243,9 @@ export function parseWatch(args: string[], minMs: number): ParseResult {
     }
   }
   if (headers.length) command.headers = headers;
+  if (push && Object.keys(pickOptions(command)).length) {
+    return { ok: false, error: `A heartbeat watch takes only "every" (how often its job calls in); ${describeOptions(command).join(', ')} ${Object.keys(pickOptions(command)).length === 1 ? 'is' : 'are'} for checks isdown makes.`, usage: PUSH_USAGE };
+  }
   if (command.method === 'HEAD' && (command.expect || command.forbid || command.json)) {
     return err('watch', 'A HEAD answer has no body, so expect, forbid and json cannot be checked; leave out "method HEAD".');
   }

@@ -1,4 +1,4 @@
-import { DESCRIPTIONS, USAGE, type CommandName } from './commands.ts';
+import { DESCRIPTIONS, PUSH_USAGE, USAGE, type CommandName } from './commands.ts';
 import type { CheckOutcome } from './check.ts';
 import { formatDuration, formatLatency } from './duration.ts';
 import { downtime, tellStory, type ClockFormat, type Incident } from './incident.ts';
@@ -68,6 +68,7 @@ export function probeDetail(p: ProbeResult): string {
 
 /** What a button names: a catalog id, or an ad-hoc target's full URL (its id drops the scheme). */
 export function actionTarget(target: Target): string {
+  if (target.kind === 'push') return `push:${target.name}`;
   return target.kind === 'adhoc' ? (target.urls[0] ?? target.id) : target.id;
 }
 
@@ -101,9 +102,17 @@ export function checkMessage(outcome: CheckOutcome): Message {
   };
 }
 
+const EXTRA_HELP: Partial<Record<CommandName, string[]>> = {
+  watch: [
+    `${PUSH_USAGE} — a heartbeat: answers a URL your cron job or backup calls; silence past the period is an outage`,
+    'method GET|HEAD|POST|…, header "Name: $ISDOWN_HEADER_…" (a variable the operator set, never a value), json "$.status == UP", slower than 2s',
+    'tcp://host:port connects; with expect "SSH-" it reads what the server says first',
+  ],
+};
+
 export function helpMessage(topic?: CommandName): Message {
   if (topic) {
-    return { tone: 'info', title: USAGE[topic], lines: [DESCRIPTIONS[topic]], fields: [], links: [], actions: [], visibility: 'private' };
+    return { tone: 'info', title: USAGE[topic], lines: [DESCRIPTIONS[topic], ...(EXTRA_HELP[topic] ?? [])], fields: [], links: [], actions: [], visibility: 'private' };
   }
   const names = Object.keys(USAGE) as CommandName[];
   return {
@@ -178,7 +187,8 @@ export function incidentRootMessage(incident: Incident, now: number, clock: Cloc
     lines: [tellStory(incident, now, clock), last.summary],
     fields: [],
     links: [],
-    actions: closed ? [] : [{ kind: 'recheck', target: incident.targetId }, { kind: 'mute', target: incident.targetId, durationMs: 3_600_000 }],
+    // A heartbeat cannot be re-checked: only its job can call in.
+    actions: closed ? [] : [...(incident.targetId.startsWith('push:') ? [] : [{ kind: 'recheck' as const, target: incident.targetId }]), { kind: 'mute', target: incident.targetId, durationMs: 3_600_000 }],
     visibility: 'channel',
     at: incident.openedAt,
   };

@@ -92,7 +92,8 @@ export interface Verdict {
 
 /** What the user named, resolved: a catalog service or an ad-hoc address. */
 export interface Target {
-  readonly kind: 'catalog' | 'adhoc';
+  /** push: a heartbeat watch, which nothing probes; its job calls in. */
+  readonly kind: 'catalog' | 'adhoc' | 'push';
   /** Stable key: catalog id or the normalised host. */
   readonly id: string;
   readonly name: string;

@@ -85,6 +85,8 @@ export function optionsMisfit(target: Target, o: WatchOptions): string | null {
 export interface MonitorSpec extends WatchOptions {
   readonly key: string;
   readonly target: Target;
+  /** A heartbeat's secret: its URL is ISDOWN_PUBLIC_URL/push/<token>. */
+  readonly pushToken?: string;
 }
 
 export interface MonitorRecord extends MonitorSpec {

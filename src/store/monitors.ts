@@ -1,6 +1,7 @@
 import type { KeyValue } from '../core/store-port.ts';
 import type { Incident } from '../core/incident.ts';
 import type { MonitorState } from '../core/monitor.ts';
+import type { Beat } from '../core/heartbeat.ts';
 import { channelId, sameChannel, type ChannelRef, type MonitorRecord, type MonitorSpec, type Watch } from '../core/watch.ts';
 import { localLocks, type Locks } from './locks.ts';
 
@@ -25,6 +26,10 @@ export interface MonitorRepository {
   getIncident(id: string): Promise<Incident | undefined>;
   saveIncident(incident: Incident): Promise<void>;
   incidentsOf(key: string): Promise<Incident[]>;
+  /** The heartbeat monitor a push token belongs to. */
+  pushKey(token: string): Promise<string | undefined>;
+  recordBeat(key: string, beat: Beat): Promise<void>;
+  lastBeat(key: string): Promise<Beat | undefined>;
 }
 
 const MAX_INCIDENTS_PER_MONITOR = 200;
@@ -140,8 +145,13 @@ export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: numbe
    * from an outage long over), and an open incident is closed quietly, so history keeps it for
    * the retention period like any other.
    */
-  async function retire(key: string): Promise<void> {
+  async function retire(key: string, record: MonitorRecord): Promise<void> {
     await kv.delete(`state:${key}`);
+    if (record.pushToken) {
+      // A retired heartbeat's URL answers 404 from now on; a later watch gets a new one.
+      await kv.delete(`push:${record.pushToken}`);
+      await kv.delete(`beat:${key}`);
+    }
     const at = now();
     for (const id of await listOf(`incidents:${key}`)) {
       const incident = await kv.get<Incident>(`incident:${id}`);
@@ -163,7 +173,10 @@ export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: numbe
         const others = (existing?.watches ?? []).filter((w) => !sameChannel(w.channel, watch.channel));
         const previous = existing?.watches.find((w) => sameChannel(w.channel, watch.channel));
         const replaced = previous !== undefined;
-        const record: MonitorRecord = { ...spec, watches: [...others, watch] };
+        // A heartbeat keeps its URL for as long as the monitor lives: jobs already call it.
+        const token = existing?.pushToken ?? spec.pushToken;
+        const record: MonitorRecord = { ...spec, ...(token ? { pushToken: token } : {}), watches: [...others, watch] };
+        if (token && !existing) await kv.set(`push:${token}`, spec.key);
         await kv.set(`monitor:${spec.key}`, record);
         await channelSet(watch.channel).add(spec.key);
         if (previous && previous.createdBy !== watch.createdBy) await ownerSet(watch.channel, previous.createdBy).remove(ownedItem(spec.key, watch.channel));
@@ -183,7 +196,7 @@ export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: numbe
         if (watches.length === 0) {
           await kv.delete(`monitor:${key}`);
           await removeFrom(bucketOf(key), key);
-          await retire(key);
+          await retire(key, existing);
           return { removed: true };
         }
         const record = { ...existing, watches };
@@ -210,6 +223,11 @@ export function createMonitorRepository(kv: KeyValue, opts: { retentionMs: numbe
       return { channel: inChannel, person };
     },
     getState: (key) => kv.get<MonitorState>(`state:${key}`),
+    pushKey: (token) => kv.get<string>(`push:${token}`),
+    async recordBeat(key, beat) {
+      await kv.set(`beat:${key}`, beat);
+    },
+    lastBeat: (key) => kv.get<Beat>(`beat:${key}`),
     async saveState(key, state) {
       await kv.set(`state:${key}`, state);
     },

@@ -168,6 +168,22 @@ describe('the watches file', () => {
     assert.equal(formatWatchesFile(await b.repo.all()), exported);
   });
 
+  it('lists heartbeats by name, keeps their URL across applies, and exports them without it', async () => {
+    const a = setup();
+    const text = 'watches:\n  console:\n    - push: nightly-backup\n      every: 1d\n    - { push: hourly }\n    - { push: both, target: github }\n';
+    const report = await applyWatches(text, a.deps);
+    assert.deepEqual([report.added, report.problems.map((p) => [p.line, p.message])], [2, [[6, 'a watch has a target or a push name, not both']]]);
+    const records = await a.repo.all();
+    assert.deepEqual(records.map((r) => [r.target.kind, r.target.name, r.watches[0]!.everyMs]).sort(), [['push', 'hourly', 3_600_000], ['push', 'nightly-backup', 86_400_000]]);
+    const tokens = records.map((r) => r.pushToken).sort();
+    assert.ok(tokens.every((t) => t && t.length >= 24));
+    await applyWatches(text.replace('1d', '12h'), a.deps);
+    assert.deepEqual((await a.repo.all()).map((r) => r.pushToken).sort(), tokens, 'a changed period keeps the URL');
+    const exported = formatWatchesFile(await a.repo.all());
+    assert.match(exported, /- push: hourly\n\s+every: 1h\n\s+- push: nightly-backup\n\s+every: 12h/);
+    for (const t of tokens) assert.ok(!exported.includes(t!), 'no token in the file');
+  });
+
   it('export prints a file that applies to the same watches (round trip)', async () => {
     const a = setup();
     await applyWatches(EXAMPLE, a.deps);
