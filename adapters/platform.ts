@@ -37,6 +37,8 @@ export interface Platform {
    * distributed mode only the elected scheduler connects.
    */
   readonly onePerDeployment?: boolean;
+  /** It only receives alerts (outbound webhooks): the console still takes commands beside it. */
+  readonly alertsOnly?: boolean;
   /** Connects and wires commands to the bot; resolves once connected or retrying in the background. */
   start(deps: InboundDeps): Promise<void>;
   stop(): Promise<void>;
@@ -46,12 +48,21 @@ export interface Platform {
 export interface PlatformSettings {
   readonly slack: { readonly botToken?: string; readonly signingSecret?: string; readonly appToken?: string; readonly clientId?: string; readonly clientSecret?: string; readonly stateSecret?: string; readonly apiUrl: string };
   readonly discord: { readonly token?: string; readonly apiUrl?: string };
+  readonly webhook?: { readonly secret?: string };
+}
+
+/** What the process lends a platform: a POST through the SSRF guard, and the watches file's webhook URLs. */
+export interface PlatformServices {
+  readonly post: (url: string, body: string, headers: Readonly<Record<string, string>>) => Promise<{ status: number; retryAfterMs?: number }>;
+  readonly webhookUrls: ReadonlyMap<string, string>;
 }
 
 export interface PlatformFactory {
   readonly name: string;
+  /** Its platforms only receive alerts (see Platform.alertsOnly). */
+  readonly alertsOnly?: boolean;
   /** Whether the settings turn this platform on (its token is set). */
   enabled(settings: PlatformSettings): boolean;
   /** `kv`: the platform's own small state (Slack's installations), in the shared store. */
-  create(settings: PlatformSettings, kv: KeyValue): Platform;
+  create(settings: PlatformSettings, kv: KeyValue, services?: PlatformServices): Platform;
 }

@@ -43,7 +43,9 @@ const fatal = (err: unknown) => err instanceof DiscordTokenError;
  */
 export async function startBotProcess(config: Config, io: BotIo): Promise<RunningBot> {
   const factories = PLATFORMS.filter((p) => p.enabled(config));
-  const interactive = factories.length === 0 && io.interactive;
+  // Outbound webhooks only receive alerts: with no chat platform, the console still takes commands.
+  const chat = factories.filter((f) => !f.alertsOnly);
+  const interactive = chat.length === 0 && io.interactive;
   let platforms: Platform[] = [];
   // Distributed mode: a platform that hands every event to every session connects from the
   // elected scheduler only; the others still post alerts over its API if they must.
@@ -55,10 +57,10 @@ export async function startBotProcess(config: Config, io: BotIo): Promise<Runnin
       elected = true;
       for (const f of whenElected.splice(0)) f();
     },
-    adapters: (store) => {
-      if (factories.length === 0) return [consoleAlerts(io.stdout, { color: interactive })];
-      platforms = factories.map((f) => f.create(config, store.kv));
-      return platforms.map((p) => p.alerts);
+    adapters: (store, services) => {
+      const made = factories.map((f) => f.create(config, store.kv, services));
+      platforms = made.filter((p) => !p.alertsOnly);
+      return [...(platforms.length ? [] : [consoleAlerts(io.stdout, { color: interactive })]), ...made.map((p) => p.alerts)];
     },
   });
   try {

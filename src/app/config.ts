@@ -74,6 +74,8 @@ export interface Config {
     readonly stateSecret?: string;
     readonly apiUrl: string;
   };
+  /** Outbound webhooks are on when their signing secret is set (ISDOWN_WEBHOOK_SECRET). */
+  readonly webhook: { readonly secret?: string };
   readonly discord: {
     readonly token?: string;
     readonly applicationId?: string;
@@ -247,6 +249,9 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (discord.applicationId && !/^\d{5,25}$/.test(discord.applicationId)) throw new ConfigError('DISCORD_APPLICATION_ID', 'expects the numeric application id');
   if (discord.guildId && !/^\d{5,25}$/.test(discord.guildId)) throw new ConfigError('DISCORD_GUILD_ID', 'expects a numeric guild id');
+  const webhookSecret = str(env, 'ISDOWN_WEBHOOK_SECRET');
+  // A receiver checks every alert against it: a short one could be guessed.
+  if (webhookSecret !== undefined && webhookSecret.length < 16) throw new ConfigError('ISDOWN_WEBHOOK_SECRET', 'expects at least 16 characters (e.g. openssl rand -hex 32)');
 
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
@@ -284,6 +289,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     slack,
     discord,
+    webhook: webhookSecret ? { secret: webhookSecret } : {},
   };
 }
 

@@ -28,7 +28,7 @@ export function createLogger(level: LogLevel, secrets: readonly (string | undefi
 }
 
 /** The secrets a configuration holds, for the logger to hide. */
-export function secretsOf(config: { storeUrl: string; redisUrl?: string; slack: Record<string, string | undefined>; discord: { token?: string } }): string[] {
+export function secretsOf(config: { storeUrl: string; redisUrl?: string; slack: Record<string, string | undefined>; discord: { token?: string }; webhook?: { secret?: string } }): string[] {
   const passwordOf = (url: string | undefined) => {
     if (!url) return undefined;
     try {
@@ -44,6 +44,7 @@ export function secretsOf(config: { storeUrl: string; redisUrl?: string; slack: 
     config.slack.clientSecret,
     config.slack.stateSecret,
     config.discord.token,
+    config.webhook?.secret,
     passwordOf(config.storeUrl),
     passwordOf(config.redisUrl),
   ].filter((s): s is string => Boolean(s));

@@ -15,6 +15,7 @@ import { electLeader, type Leadership } from './leader.ts';
 import { announcing, createMonitorSync } from './monitor-sync.ts';
 import { createWatcher, type Watcher } from './watcher.ts';
 import { followWatchesFile } from './watches-file.ts';
+import type { PlatformServices } from '../../adapters/platform.ts';
 import { WATCH_INTERVAL } from '../core/commands.ts';
 
 /** Everything one isdown process runs on, built from the configuration, closed in reverse. */
@@ -34,7 +35,7 @@ export interface RuntimeOptions {
   readonly now?: () => number;
   readonly warn?: (line: string) => void;
   /** Chat adapters for alerts (made once the store is open); with none, the runtime answers checks but does not watch. */
-  readonly adapters?: readonly ChatAdapter[] | ((store: StoreHandle) => ChatAdapter[]);
+  readonly adapters?: readonly ChatAdapter[] | ((store: StoreHandle, services: PlatformServices) => ChatAdapter[]);
   /** Distributed mode: the scheduler lease was lost. By default the process exits (75) to restart as a standby. */
   readonly onLostLeadership?: (reason: string) => void;
   /** Start-up retries while the store does not answer (tests shorten them). */
@@ -105,7 +106,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     let watcher: Watcher | undefined;
     let notifier: Notifier | undefined;
     let leadership: Leadership | undefined;
-    const chatAdapters = typeof opts.adapters === 'function' ? opts.adapters(store) : (opts.adapters ?? []);
+    // The watches file's webhooks, read by the webhook adapter at each delivery.
+    const webhookUrls = new Map<string, string>();
+    const services: PlatformServices = { post: (url, body, headers) => checker.prober.post(url, body, headers), webhookUrls };
+    const chatAdapters = typeof opts.adapters === 'function' ? opts.adapters(store, services) : (opts.adapters ?? []);
     if (chatAdapters.length) {
       const adapters = new Map(chatAdapters.map((a) => [a.platform, a]));
       const stored = createMonitorRepository(store.kv, { retentionMs: config.retentionMs, now, lock: store.lock });
@@ -191,6 +195,12 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
           minIntervalMs: config.minIntervalMs,
           defaultEveryMs: WATCH_INTERVAL.defaultMs,
           platforms: new Set(adapters.keys()),
+          webhooks: {
+            set: (urls) => {
+              webhookUrls.clear();
+              for (const [k, v] of urls) webhookUrls.set(k, v);
+            },
+          },
           log: warn,
         });
         closers.push(async () => following.stop());

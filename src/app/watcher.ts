@@ -424,7 +424,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     if (e.type === 'certificate') {
       // Not an incident: one message per warning and channel, through the same outbox.
       const id = `cert-${record.key.slice(0, 12)}-${e.expiresAt.toString(36)}-${e.stage}`;
-      const root = certificateMessage(record.target.name, e);
+      const root = certificateMessage(record.target.name, actionTarget(record.target), id, e);
       const entries = record.watches
         .filter((w) => !w.pausedReason && !(w.mutedUntil !== undefined && w.mutedUntil > e.at))
         .map((w): OutboxEntry => ({ id: `${id}:0:${channelId(w.channel)}`, channel: w.channel, incidentId: id, root, broadcast: false, createdAt: e.at, attempts: 0, nextAt: e.at, done: {} }));

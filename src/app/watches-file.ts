@@ -41,32 +41,33 @@ export interface FileWatch extends WatchOptions {
 export interface FileProblem {
   readonly line: number;
   readonly message: string;
-  /** False where nothing the file meant can hide behind the problem (webhooks, not available yet). */
+  /** False where nothing the file meant can hide behind the problem (webhooks while they are off). */
   readonly holdsRemovals?: false;
 }
 
 /** The file's entries, and what is wrong with the ones that are not entries, each with its line. */
-export function readWatchesFile(text: string, opts: { minIntervalMs: number }): { watches: FileWatch[]; problems: FileProblem[]; broken: boolean } {
+export function readWatchesFile(text: string, opts: { minIntervalMs: number }): { watches: FileWatch[]; webhooks: Map<string, string>; problems: FileProblem[]; broken: boolean } {
+  const webhooks = new Map<string, string>();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 1);
   const problems: FileProblem[] = [];
   // A file that is not YAML says nothing about what to watch: nothing is applied.
-  if (doc.errors.length) return { watches: [], problems: doc.errors.map((e) => ({ line: e.linePos?.[0].line ?? 1, message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') })), broken: true };
+  if (doc.errors.length) return { watches: [], webhooks, problems: doc.errors.map((e) => ({ line: e.linePos?.[0].line ?? 1, message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') })), broken: true };
   const root = doc.contents;
-  if (root === null || (isScalar(root) && root.value === null)) return { watches: [], problems, broken: false };
-  if (!isMap(root)) return { watches: [], problems: [{ line: lineOf(root), message: 'the file holds a "watches:" map of channels to lists of watches' }], broken: true };
+  if (root === null || (isScalar(root) && root.value === null)) return { watches: [], webhooks, problems, broken: false };
+  if (!isMap(root)) return { watches: [], webhooks, problems: [{ line: lineOf(root), message: 'the file holds a "watches:" map of channels to lists of watches' }], broken: true };
 
   const watches: FileWatch[] = [];
   for (const top of root.items) {
     const name = isScalar(top.key) ? String(top.key.value) : '';
+    if (name === 'webhooks') {
+      readWebhooks(top.value as Node | null, webhooks, problems, lineOf);
+      continue;
+    }
     if (name !== 'watches') {
       // An unknown section may be "watches:" misspelt, and hold watches the file still means.
-      problems.push(
-        name === 'webhooks'
-          ? { line: lineOf(top.key as Node), message: 'outbound webhooks are not available yet; "webhooks:" is ignored', holdsRemovals: false }
-          : { line: lineOf(top.key as Node), message: `unknown section "${name.slice(0, 40)}"; the file has "watches:"` },
-      );
+      problems.push({ line: lineOf(top.key as Node), message: `unknown section "${name.slice(0, 40)}"; the file has "watches:" and "webhooks:"` });
       continue;
     }
     if (top.value === null || (isScalar(top.value) && top.value.value === null)) continue;
@@ -79,7 +80,7 @@ export function readWatchesFile(text: string, opts: { minIntervalMs: number }): 
       const ref = parseChannelRef(isScalar(pair.key) ? String(pair.key.value) : '');
       if (!ref.ok) {
         // No watch can have been made for a webhook channel; any other unreadable channel may hold some.
-        problems.push({ line: refLine, message: `${ref.error}; its watches are skipped`, ...(ref.webhook ? { holdsRemovals: false as const } : {}) });
+        problems.push({ line: refLine, message: `${ref.error}; its watches are skipped` });
         continue;
       }
       if (!isSeq(pair.value)) {
@@ -97,7 +98,27 @@ export function readWatchesFile(text: string, opts: { minIntervalMs: number }): 
       }
     }
   }
-  return { watches, problems, broken: false };
+  return { watches, webhooks, problems, broken: false };
+}
+
+const WEBHOOK_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** webhooks: { ops: https://hooks.example.com/isdown } (or { ops: { url: … } }). */
+function readWebhooks(node: Node | null, into: Map<string, string>, problems: FileProblem[], lineOf: (n: Node | null | undefined) => number): void {
+  if (node === null || (isScalar(node) && node.value === null)) return;
+  if (!isMap(node)) {
+    problems.push({ line: lineOf(node), message: '"webhooks:" maps each name to its URL (ops: https://hooks.example.com/isdown)' });
+    return;
+  }
+  for (const pair of node.items) {
+    const line = lineOf(pair.key as Node);
+    const name = isScalar(pair.key) ? String(pair.key.value) : '';
+    const value = isMap(pair.value) ? pair.value.get('url', true) : pair.value;
+    const url = isScalar(value) && typeof value.value === 'string' ? value.value.trim() : '';
+    if (!WEBHOOK_NAME.test(name)) problems.push({ line, message: `"${name.slice(0, 40)}" is not a webhook name (letters, digits, "-" and "_")` });
+    else if (!/^https?:\/\/[^\s]{1,2000}$/i.test(url) || !URL.canParse(url)) problems.push({ line, message: `the webhook ${name} needs an http(s) URL` });
+    else into.set(name, url);
+  }
 }
 
 function readEntry(item: Node, channel: ChannelRef, line: number, minIntervalMs: number): FileWatch | FileProblem {
@@ -181,6 +202,8 @@ export interface ApplyDeps {
   readonly defaultEveryMs: number;
   /** Platforms this process delivers to; channels of others are left as they are. */
   readonly platforms: ReadonlySet<string>;
+  /** Where the file's webhooks go (the webhook adapter reads their URLs from it). */
+  readonly webhooks?: { set(urls: ReadonlyMap<string, string>): void };
 }
 
 /** Makes the file-owned watches what the file says: adds, changes, and removes what it no longer lists. */
@@ -188,6 +211,9 @@ export async function applyWatches(text: string, deps: ApplyDeps): Promise<Apply
   const read = readWatchesFile(text, { minIntervalMs: deps.minIntervalMs });
   const problems = [...read.problems];
   if (read.broken) return { added: 0, changed: 0, removed: 0, unchanged: 0, problems, heldBack: true };
+  const webhooksOn = deps.platforms.has('webhook');
+  if (webhooksOn) deps.webhooks?.set(read.webhooks);
+  else if (read.webhooks.size) problems.push({ line: 1, message: 'ISDOWN_WEBHOOK_SECRET is not set: webhooks are signed with it, so none are sent', holdsRemovals: false });
   const records = await deps.watcher.records();
   const owned = new Map<string, { channel: ChannelRef; key: string; everyMs: number }>();
   for (const r of records) for (const w of r.watches) if (w.createdBy === FILE_OWNER) owned.set(`${channelId(w.channel)}|${r.key}`, { channel: w.channel, key: r.key, everyMs: w.everyMs });
@@ -199,7 +225,13 @@ export async function applyWatches(text: string, deps: ApplyDeps): Promise<Apply
   const wanted = new Set<string>();
   for (const f of read.watches) {
     if (!deps.platforms.has(f.channel.platform)) {
-      problems.push({ line: f.line, message: `${f.channel.platform} is not running in this process (no token set); ${formatChannelRef(f.channel)} is left as it is` });
+      const why = f.channel.platform === 'webhook' ? 'ISDOWN_WEBHOOK_SECRET is not set' : 'no token set';
+      problems.push({ line: f.line, message: `${f.channel.platform} is not running in this process (${why}); ${formatChannelRef(f.channel)} is left as it is` });
+      continue;
+    }
+    if (f.channel.platform === 'webhook' && !read.webhooks.has(f.channel.channel)) {
+      problems.push({ line: f.line, message: `no webhook is named ${f.channel.channel}; add it under "webhooks:"` });
+      unresolved++;
       continue;
     }
     const resolved: Resolution = f.push ? { ok: true, target: pushTarget(f.channel, f.target) } : deps.resolve(f.target);

@@ -59,7 +59,25 @@ export interface Prober {
    * a status page provider. `truncated` tells a body that did not fit.
    */
   fetch(url: string, opts?: { maxBytes?: number; accept?: string }): Promise<FetchedBody>;
+  /**
+   * A POST through the same guard (an outbound webhook): no redirect is followed, the answer's
+   * body is not read. Throws a WebhookSendError with the reason when nothing answered.
+   */
+  post(url: string, body: string, headers: Readonly<Record<string, string>>): Promise<PostAnswer>;
   close(): Promise<void>;
+}
+
+export interface PostAnswer {
+  readonly status: number;
+  /** Retry-After, when the receiver said when. */
+  readonly retryAfterMs?: number;
+}
+
+export class PostFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PostFailure';
+  }
 }
 
 export interface FetchedBody {
@@ -433,6 +451,24 @@ export function createProber(opts: ProberOptions): Prober {
     fetch: (url, fetchOpts = {}) =>
       // A status page is a document: only a 2xx is it (a wall or a challenge is not the page).
       run({ url, acceptStatus: [[200, 299]] }, fetchOpts.maxBytes ?? limits.maxBodyBytes, fetchOpts.accept ? ['user-agent', userAgent, 'accept', fetchOpts.accept] : headers, true),
+    async post(url, body, postHeaders) {
+      const checked = checkUrlCached(url);
+      if (!checked.ok || checked.url.protocol === 'tcp:') throw new PostFailure(checked.ok ? 'a webhook is an http(s) address' : checked.refusal.message);
+      const signal = new Deadline();
+      const timer = setTimeout(() => signal.fire(), limits.totalTimeoutMs);
+      try {
+        const res = await request(checked.url.href, { dispatcher, method: 'POST', signal, body, headers: { 'user-agent': userAgent, ...postHeaders } } as Parameters<typeof request>[1]);
+        await res.body.dump({ limit: 64 * 1024 });
+        const ra = res.headers['retry-after'];
+        const seconds = typeof ra === 'string' && /^\d{1,6}$/.test(ra) ? Number(ra) * 1_000 : undefined;
+        return { status: res.statusCode, ...(seconds !== undefined ? { retryAfterMs: seconds } : {}) };
+      } catch (err) {
+        if (err instanceof BlockedAddressError) throw new PostFailure(err.message);
+        throw new PostFailure(describeNetworkError(err, limits, signal.aborted).message);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     close: () => agent.close(),
   };
 }

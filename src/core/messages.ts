@@ -38,6 +38,15 @@ export interface Message {
   readonly visibility: 'channel' | 'private';
   /** Epoch ms the facts are from. */
   readonly at?: number;
+  /** What an alert is about, as data: a receiver of outbound webhooks reads it rather than the words. */
+  readonly alert?: AlertFacts;
+}
+
+export interface AlertFacts {
+  readonly event: 'opened' | 'changed' | 'reopened' | 'flapping' | 'recovered' | 'certificate';
+  readonly incidentId: string;
+  readonly service: string;
+  readonly target: string;
 }
 
 export const TONE_EMOJI: Record<Tone, string> = {
@@ -152,8 +161,9 @@ const HEALTH_TITLE: Record<string, string> = {
 
 /** The root alert message: the incident's current state, edited in place as it evolves. */
 /** An https watch's certificate is about to expire: said once at the warning window, once more near the end. */
-export function certificateMessage(service: string, notice: CertNotice): Message {
+export function certificateMessage(service: string, target: string, id: string, notice: CertNotice): Message {
   const days = daysLeft(notice.expiresAt, notice.at);
+  const facts: AlertFacts = { event: 'certificate', incidentId: id, service, target };
   const when = days === 0 ? 'today' : days === 1 ? 'tomorrow' : `in ${days} days`;
   return {
     tone: notice.stage === 'final' ? 'error' : 'degraded',
@@ -164,6 +174,7 @@ export function certificateMessage(service: string, notice: CertNotice): Message
     actions: [],
     visibility: 'channel',
     at: notice.at,
+    alert: facts,
   };
 }
 
@@ -191,12 +202,13 @@ export function incidentRootMessage(incident: Incident, now: number, clock: Cloc
     actions: closed ? [] : [...(incident.targetId.startsWith('push:') ? [] : [{ kind: 'recheck' as const, target: incident.targetId }]), { kind: 'mute', target: incident.targetId, durationMs: 3_600_000 }],
     visibility: 'channel',
     at: incident.openedAt,
+    alert: { event: closed ? 'recovered' : 'opened', incidentId: incident.id, service: incident.service, target: incident.targetId },
   };
 }
 
 /** The thread reply for one change; the recovery carries the total downtime. */
 export function incidentChangeMessage(event: AlertEvent, incident: Incident, now: number, clock: ClockFormat): Message {
-  const base = { fields: [], links: [], actions: [], visibility: 'channel' as const, at: event.at };
+  const base = { fields: [], links: [], actions: [], visibility: 'channel' as const, at: event.at, alert: { event: event.type, incidentId: incident.id, service: incident.service, target: incident.targetId } };
   const when = clock(event.at);
   switch (event.type) {
     case 'opened':

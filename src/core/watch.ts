@@ -137,15 +137,18 @@ export interface ServiceHistory {
  * Channel references as operators write them (the watches file, `isdown export --channel`):
  * `console`, `slack:<team>/<channel>`, `discord:<guild>/<channel>`, `webhook:<name>`.
  */
-export function parseChannelRef(text: string): { ok: true; channel: ChannelRef } | { ok: false; error: string; webhook?: true } {
+export function parseChannelRef(text: string): { ok: true; channel: ChannelRef } | { ok: false; error: string } {
   const t = text.trim();
   if (t === 'console') return { ok: true, channel: { platform: 'console', tenant: 'console', channel: 'console' } };
   const m = /^(slack|discord):([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})$/.exec(t);
   if (m) return { ok: true, channel: { platform: m[1]!, tenant: m[2]!, channel: m[3]! } };
-  if (/^webhook:/.test(t)) return { ok: false, error: `"${t.slice(0, 80)}": outbound webhooks are not available yet`, webhook: true };
-  return { ok: false, error: `"${t.slice(0, 80)}" is not a channel; use console, slack:<team>/<channel> or discord:<guild>/<channel>` };
+  const w = /^webhook:([A-Za-z0-9_-]{1,64})$/.exec(t);
+  if (w) return { ok: true, channel: { platform: 'webhook', tenant: 'webhook', channel: w[1]! } };
+  return { ok: false, error: `"${t.slice(0, 80)}" is not a channel; use console, slack:<team>/<channel>, discord:<guild>/<channel> or webhook:<name>` };
 }
 
 export function formatChannelRef(c: ChannelRef): string {
-  return c.platform === 'console' ? 'console' : `${c.platform}:${c.tenant}/${c.channel}`;
+  if (c.platform === 'console') return 'console';
+  if (c.platform === 'webhook') return `webhook:${c.channel}`;
+  return `${c.platform}:${c.tenant}/${c.channel}`;
 }

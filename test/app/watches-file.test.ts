@@ -61,12 +61,11 @@ describe('the watches file', () => {
     assert.deepEqual(bad.watches.map((w) => [w.line, w.target]), [[7, 'example.net']]);
     assert.deepEqual(
       bad.problems.map((p) => p.line),
-      [3, 5, 8, 10],
+      [3, 5, 8],
     );
     assert.match(bad.problems[0]!.message, /unknown field "colour"/);
     assert.match(bad.problems[1]!.message, /between 30 s and 1 d/);
     assert.match(bad.problems[2]!.message, /"teams:general" is not a channel/);
-    assert.match(bad.problems[3]!.message, /webhooks are not available yet/);
 
     const broken = readWatchesFile('watches:\n  console:\n    - [unclosed\n', { minIntervalMs: 30_000 });
     assert.equal(broken.broken, true);
@@ -111,12 +110,15 @@ describe('the watches file', () => {
     assert.deepEqual(await view(), before);
   });
 
-  it('a webhooks section or webhook channel (not available yet) is reported but does not hold back removals; a misspelt section does', async () => {
+  it('webhooks while ISDOWN_WEBHOOK_SECRET is unset are reported but do not hold back removals; a misspelt section does', async () => {
     const { deps, view } = setup();
     await applyWatches(EXAMPLE, deps);
     const fewer = EXAMPLE.replace('    - https://intranet.example.com/health\n', '');
     const withWebhooks = await applyWatches(`${fewer}  webhook:oncall:\n    - github\nwebhooks:\n  oncall: https://hooks.example.com/\n`, deps);
-    assert.deepEqual(withWebhooks.problems.map((p) => p.line), [9, 11]);
+    assert.deepEqual(withWebhooks.problems.map((p) => [p.line, p.message]), [
+      [1, 'ISDOWN_WEBHOOK_SECRET is not set: webhooks are signed with it, so none are sent'],
+      [10, 'webhook is not running in this process (ISDOWN_WEBHOOK_SECRET is not set); webhook:oncall is left as it is'],
+    ]);
     assert.equal(withWebhooks.heldBack, false);
     assert.equal(withWebhooks.removed, 1);
     const misspelt = await applyWatches(EXAMPLE.replace('watches:', 'wathces:'), deps);
@@ -182,6 +184,24 @@ describe('the watches file', () => {
     const exported = formatWatchesFile(await a.repo.all());
     assert.match(exported, /- push: hourly\n\s+every: 1h\n\s+- push: nightly-backup\n\s+every: 12h/);
     for (const t of tokens) assert.ok(!exported.includes(t!), 'no token in the file');
+  });
+
+  it('with webhooks on, hands their URLs to the adapter; a channel naming an unknown webhook is held, not dropped', async () => {
+    const a = setup();
+    const urls = new Map<string, string>();
+    const deps: ApplyDeps = { ...a.deps, platforms: new Set(['console', 'webhook']), webhooks: { set: (m) => (urls.clear(), m.forEach((v, k) => urls.set(k, v))) } };
+    const file = 'watches:\n  webhook:oncall:\n    - github\n  webhook:typo:\n    - example.com\nwebhooks:\n  oncall: https://hooks.example.com/isdown\n  pager: { url: "https://pager.example.com/in" }\n  "bad name": https://x.example.com/\n  nourl: ftp://x.example.com/\n';
+    const report = await applyWatches(file, deps);
+    assert.deepEqual([...urls], [['oncall', 'https://hooks.example.com/isdown'], ['pager', 'https://pager.example.com/in']]);
+    assert.deepEqual(report.problems.map((p) => [p.line, p.message]), [
+      [9, '"bad name" is not a webhook name (letters, digits, "-" and "_")'],
+      [10, 'the webhook nourl needs an http(s) URL'],
+      [5, 'no webhook is named typo; add it under "webhooks:"'],
+    ]);
+    assert.equal(report.added, 1);
+    assert.equal(report.heldBack, true);
+    assert.deepEqual(Object.keys(await a.view()), ['webhook:webhook:oncall']);
+    assert.match(formatWatchesFile(await a.repo.all()), /webhook:oncall:\n\s+- target: github/);
   });
 
   it('export prints a file that applies to the same watches (round trip)', async () => {

@@ -37,7 +37,7 @@ describe('certificate expiry warnings', () => {
   });
 
   it('says the date and how long is left', () => {
-    const m = certificateMessage('api.example.com', { type: 'certificate', stage: 'soon', expiresAt: Date.UTC(2026, 11, 10, 14, 0), at: Date.UTC(2026, 10, 27, 9, 0) });
+    const m = certificateMessage('api.example.com', 'https://api.example.com/', 'cert-1', { type: 'certificate', stage: 'soon', expiresAt: Date.UTC(2026, 11, 10, 14, 0), at: Date.UTC(2026, 10, 27, 9, 0) });
     assert.equal(m.title, 'The certificate of api.example.com expires in 13 days, on 2026-12-10 14:00 UTC.');
     assert.equal(m.visibility, 'channel');
   });
