@@ -10,12 +10,15 @@ import { parseChannelRef, type ChannelRef } from '../core/watch.ts';
 import { isStoreFailure } from '../core/store-port.ts';
 import { createMonitorRepository } from '../store/monitors.ts';
 import { openStore } from '../store/open.ts';
+import { runImport } from './import-command.ts';
 
 const USAGE = `usage: isdown [command]
 
   (no command)                 run the bot: Slack/Discord with tokens, else a console prompt
   check <service|url> [...]    check once and exit (see: isdown check --help)
   export [--channel REF]       print the watches as a watches file (YAML; ISDOWN_WATCHES_FILE reads it)
+  import kuma|gatus FILE --channel REF [--dry-run]
+                               turn an Uptime Kuma backup or a Gatus config into watches; says what it skipped and why
   worker                       a check worker for this machine's region (ISDOWN_REGION; distributed mode)
   probe --region NAME          a probe worker for region NAME (distributed mode)
   help                         this text`;
@@ -145,6 +148,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runCheckCommand(config, rest, process.stdout, process.stderr);
     case 'export':
       return runExport(config, rest);
+    case 'import':
+      return runImport(config, rest, process.stdout, process.stderr);
     case 'worker':
     case 'probe':
       return runWorker(config, command, rest);
