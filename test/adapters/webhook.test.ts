@@ -10,6 +10,7 @@ import { DeliveryError } from '../../src/core/notify.ts';
 import { startTarget } from '../fakes/target.ts';
 import { startWebhookReceiver } from '../fakes/webhook-receiver.ts';
 import { scratchDir, startBot } from '../support/run-isdown.ts';
+import { LOCAL_TARGETS } from '../support/settings.ts';
 
 const SECRET = 'test-secret-0123456789abcdef';
 const OPS = { platform: 'webhook', tenant: 'webhook', channel: 'ops' };
@@ -62,9 +63,7 @@ describe('outbound webhooks', () => {
     const dir = scratchDir();
     writeFileSync(join(dir, 'watches.yaml'), `watches:\n  webhook:ops:\n    - { target: "${site.url}/w", every: 1s }\nwebhooks:\n  ops: ${receiver.url}/isdown\n`);
     const bot = startBot({
-      ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
-      ISDOWN_ALLOWED_PORTS: 'any',
-      ISDOWN_CONTROL_URLS: '',
+      ...LOCAL_TARGETS,
       ISDOWN_MIN_INTERVAL: '1s',
       ISDOWN_RECHECK_DELAY: '200ms',
       ISDOWN_TOTAL_TIMEOUT: '2s',
