@@ -146,7 +146,8 @@ export function createDiscord(settings: DiscordSettings): DiscordIntegration {
       const onCommand = async (i: ChatInputCommandInteraction) => {
         const sub = i.options.getSubcommand();
         const text = toGrammar(sub, (name) => i.options.getString(name));
-        const privately = sub === 'help' || sub === 'list';
+        // A heartbeat's answer holds its secret URL: it never passes through a public reply.
+        const privately = sub === 'help' || sub === 'list' || sub === 'heartbeat';
         if (privately) {
           await i.reply({ ...payload(await deps.bot.handle(text, requester(i))), flags: MessageFlags.Ephemeral });
           return;
@@ -154,8 +155,9 @@ export function createDiscord(settings: DiscordSettings): DiscordIntegration {
         // Defer at once: Discord allows 3 seconds, a check can take 15.
         await i.deferReply();
         const message = await deps.bot.handle(text, requester(i));
-        if (message.visibility === 'private' && message.tone === 'error') {
-          // Errors are for the person who asked: drop the public placeholder, answer privately.
+        if (message.visibility === 'private') {
+          // Private answers (errors, and anything only the person who asked should see): drop
+          // the public placeholder and answer privately.
           await i.deleteReply().catch(() => undefined);
           await i.followUp({ ...payload(message), flags: MessageFlags.Ephemeral });
           return;

@@ -136,6 +136,23 @@ describe('the real discord.js against a fake Discord', () => {
     assert.match(JSON.stringify(b.followups[0]!.embeds), /did you mean twitter/);
   });
 
+  it("a heartbeat's answer, which holds its secret URL, is only ever private", async () => {
+    const id = discord.interact(command('heartbeat', { name: 'nightly-backup', every: '1d' }));
+    const r = await until(() => discord.responses.get(id), 'heartbeat answer');
+    assert.equal(r.type, 4, 'answered at once, never as a public placeholder');
+    assert.equal((r.data!.flags as number) & 64, 64);
+    assert.match(JSON.stringify(r.data!.embeds), /\/push\/[A-Za-z0-9_-]{24}/);
+    // Any private answer (here: a second report) replaces no public placeholder either.
+    for (let n = 0; n < 2; n++) {
+      const rep = discord.interact(command('report', { service: 'github' }));
+      const done = await until(() => (n === 0 ? discord.responses.get(rep)?.original : discord.responses.get(rep)?.followups[0]) && discord.responses.get(rep), 'report');
+      if (n === 1) {
+        assert.equal(((done.followups[0]!.flags as number) ?? 0) & 64, 64);
+        assert.match(JSON.stringify(done.followups[0]!.embeds), /You already reported GitHub/);
+      }
+    }
+  });
+
   it('autocompletes service names from the catalog within 25 choices', async () => {
     const id = discord.interact({
       type: 4,
