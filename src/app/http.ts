@@ -173,7 +173,8 @@ export function pushRoutes(runtime: Runtime): Route[] {
     let recorded: boolean;
     try {
       // A HEAD records nothing; a repeat within the second is answered without a write.
-      if (req.method === 'HEAD' || (seen && at - seen.at < 1_000 && seen.down === down)) recorded = seen !== undefined || (await watcher.heartbeatKnown(token));
+      if (req.method === 'HEAD') recorded = await watcher.heartbeatKnown(token);
+      else if (seen && at - seen.at < 1_000 && seen.down === down) recorded = true;
       else {
         recorded = await watcher.heartbeat(token, { at, ...(down ? { down: true as const } : {}), ...(message ? { message } : {}) });
         if (recorded) {
