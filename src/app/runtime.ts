@@ -8,6 +8,7 @@ import { createMonitorRepository } from '../store/monitors.ts';
 import { openStore, type StoreHandle } from '../store/open.ts';
 import { createOutboxRepository } from '../store/outbox.ts';
 import { createReportRepository } from '../store/reports.ts';
+import { cacheCrowd } from './crowd-cache.ts';
 import { createChecker, type Checker } from './checker.ts';
 import type { Config } from './config.ts';
 import { createNotifier, type Notifier } from './notifier.ts';
@@ -92,7 +93,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     for (const c of closers.reverse()) await c().catch((err: unknown) => warn(`isdown: while stopping: ${String(err)}`));
   };
   try {
-    const reports = await createReportRepository(store.kv, store.lock);
+    const reports = cacheCrowd(await createReportRepository(store.kv, store.lock), { ttlMs: 5_000, now });
     // Distributed mode: probes go to the regions' workers through Redis.
     const remote =
       config.mode === 'distributed'
