@@ -51,9 +51,12 @@ export interface PlatformSettings {
   readonly webhook?: { readonly secret?: string };
 }
 
+/** A POST through the SSRF guard and its time limits; rejects with the reason when nothing answered. */
+export type GuardedPost = (url: string, body: string, headers: Readonly<Record<string, string>>) => Promise<{ status: number; retryAfterMs?: number }>;
+
 /** What the process lends a platform: a POST through the SSRF guard, and the watches file's webhook URLs. */
 export interface PlatformServices {
-  readonly post: (url: string, body: string, headers: Readonly<Record<string, string>>) => Promise<{ status: number; retryAfterMs?: number }>;
+  readonly post: GuardedPost;
   readonly webhookUrls: ReadonlyMap<string, string>;
 }
 

@@ -11,7 +11,6 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/app/config.ts';
 import { startRuntime } from '../src/app/runtime.ts';
 import { applyWatches } from '../src/app/watches-file.ts';
-import { WATCH_INTERVAL } from '../src/core/commands.ts';
 import type { ChatAdapter } from '../src/core/notify.ts';
 
 const { values } = parseArgs({ options: { entries: { type: 'string', default: '10000' } } });
@@ -22,7 +21,7 @@ const departures = { ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32', ISDOWN_ALLOWED_PORTS:
 const config = loadConfig({ ...departures, STORE_URL: `sqlite://${join(dir, 'isdown.sqlite')}` });
 const silent: ChatAdapter = { platform: 'console', post: async () => ({ id: 'm', channel: 'c' }), update: async () => {}, reply: async () => ({ id: 'r', channel: 'c' }) };
 const runtime = await startRuntime(config, { adapters: [silent], storeRetry: 'never' });
-const deps = { watcher: runtime.watcher!, resolve: runtime.checker.resolve, minIntervalMs: config.minIntervalMs, defaultEveryMs: WATCH_INTERVAL.defaultMs, platforms: new Set(['console']) };
+const deps = { watcher: runtime.watcher!, resolve: runtime.checker.resolve, minIntervalMs: config.minIntervalMs, platforms: new Set(['console']) };
 
 const file = (slow: (i: number) => boolean) =>
   `watches:\n  console:\n${Array.from({ length: entries }, (_, i) => `    - target: http://127.0.0.1:9/?m=${i}\n      every: ${slow(i) ? '10m' : '5m'}\n`).join('')}`;

@@ -1,5 +1,6 @@
 import { parseDuration } from '../../src/core/duration.ts';
 import { HISTORY_WINDOW, type Command } from '../../src/core/commands.ts';
+import { METHODS } from '../../src/core/conditions.ts';
 
 /**
  * /isdown as Discord subcommands with typed options. The same grammar as everywhere: each
@@ -27,7 +28,7 @@ export const ISDOWN_COMMAND = {
         { type: STRING, name: 'forbid', description: 'Text that means it is down, like "is currently down"', required: false, max_length: 200 },
         { type: STRING, name: 'component', description: 'One status page component, like API', required: false, max_length: 100 },
         { type: STRING, name: 'status', description: 'Accepted HTTP status codes, like 200-299,401', required: false, max_length: 100 },
-        { type: STRING, name: 'method', description: 'HTTP method (GET unless set)', required: false, choices: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => ({ name: m, value: m })) },
+        { type: STRING, name: 'method', description: 'HTTP method (GET unless set)', required: false, choices: METHODS.map((m) => ({ name: m, value: m })) },
         { type: STRING, name: 'header', description: 'A header from the environment, like "X-Api-Key: $ISDOWN_HEADER_KEY"', required: false, max_length: 200 },
         { type: STRING, name: 'json', description: 'A JSON body condition, like $.status == UP', required: false, max_length: 200 },
         { type: STRING, name: 'slower_than', description: 'Slower than this is degraded, like 2s', required: false, max_length: 20 },

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Message } from '../../src/core/messages.ts';
 import { DeliveryError, type ChatAdapter, type PlatformRef } from '../../src/core/notify.ts';
 import type { ChannelRef } from '../../src/core/watch.ts';
-import type { PlatformFactory } from '../platform.ts';
+import type { GuardedPost, PlatformFactory } from '../platform.ts';
 
 /**
  * Outbound webhooks: a `webhook:<name>` channel gets each alert event as JSON, signed
@@ -42,7 +42,7 @@ export function sign(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-export function webhookAlerts(settings: { secret: string; urlOf(name: string): string | undefined; post: WebhookPost }): ChatAdapter {
+export function webhookAlerts(settings: { secret: string; urlOf(name: string): string | undefined; post: GuardedPost }): ChatAdapter {
   async function send(to: ChannelRef, message: Message, eventId: string): Promise<PlatformRef> {
     const url = settings.urlOf(to.channel);
     // Not (yet) in the watches file this process read: wait for it rather than drop the alert.
@@ -69,8 +69,6 @@ export function webhookAlerts(settings: { secret: string; urlOf(name: string): s
     reply: (to, _parent, message, opts) => send(to, message, opts.key),
   };
 }
-
-export type WebhookPost = (url: string, body: string, headers: Readonly<Record<string, string>>) => Promise<{ status: number; retryAfterMs?: number }>;
 
 export const webhookPlatform: PlatformFactory = {
   name: 'webhook',

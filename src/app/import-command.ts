@@ -2,13 +2,11 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { parseWatch, WATCH_INTERVAL } from '../core/commands.ts';
+import { everyOf, parseWatch } from '../core/commands.ts';
 import { formatExactDuration, parseDuration } from '../core/duration.ts';
-import { PUSH_PERIOD, pushTarget } from '../core/heartbeat.ts';
 import { DEFAULT_THRESHOLDS } from '../core/monitor.ts';
 import { isStoreFailure } from '../core/store-port.ts';
-import type { Resolution } from '../core/types.ts';
-import { optionsMisfit, parseChannelRef, pickOptions } from '../core/watch.ts';
+import { monitorKey, parseChannelRef, pickOptions, resolveWatchTarget } from '../core/watch.ts';
 import { createMonitorRepository } from '../store/monitors.ts';
 import { openStore } from '../store/open.ts';
 import { createChecker } from './checker.ts';
@@ -107,15 +105,13 @@ export async function runImport(config: Config, args: readonly string[], out: Wr
         continue;
       }
       const c = parsed.command;
-      const resolved: Resolution = c.push ? { ok: true, target: pushTarget(channel, c.target) } : checker.resolve(c.target);
-      const misfit = resolved.ok ? optionsMisfit(resolved.target, c) : null;
-      if (!resolved.ok || misfit) {
-        out.write(`skipped ${item.name}: ${resolved.ok ? misfit : resolved.message}\n`);
+      const resolved = resolveWatchTarget(c, channel, checker.resolve);
+      if (!resolved.ok) {
+        out.write(`skipped ${item.name}: ${resolved.message}\n`);
         skipped++;
         continue;
       }
-      const everyMs = c.everyMs ?? (c.push ? PUSH_PERIOD.defaultMs : WATCH_INTERVAL.defaultMs);
-      const key = `${resolved.target.id}|${JSON.stringify(pickOptions(c))}`;
+      const key = monitorKey(resolved.target.id, c);
       const shown = words.map((w) => (/\s|"/.test(w) || w === '' ? JSON.stringify(w) : w)).join(' ');
       const same = seen.get(key);
       if (same !== undefined) {
@@ -124,7 +120,7 @@ export async function runImport(config: Config, args: readonly string[], out: Wr
         continue;
       }
       seen.set(key, item.name);
-      await watcher?.watch({ channel, user: IMPORT_OWNER, target: resolved.target, everyMs, ...pickOptions(c) });
+      await watcher?.watch({ channel, user: IMPORT_OWNER, target: resolved.target, everyMs: everyOf(c), ...pickOptions(c) });
       made++;
       out.write(`${dryRun ? 'would make' : 'made'} ${item.name} → watch ${shown}\n`);
       for (const n of notes) out.write(`    note: ${n}\n`);

@@ -1,6 +1,6 @@
 import { parseDuration } from '../core/duration.ts';
 import { formatExactDuration } from '../core/duration.ts';
-import { HEADER_ENV_PREFIX, parseJsonCondition } from '../core/conditions.ts';
+import { formatHeader, headerEnvFor, parseJsonCondition } from '../core/conditions.ts';
 
 /**
  * Other monitors' configurations, read into the chat grammar: each monitor becomes the words of
@@ -16,18 +16,13 @@ export interface ImportPlan {
 
 const MAX_MONITORS = 10_000;
 
-/** A header's value stays out of isdown: the watch names a variable for the operator to set. */
-function headerWord(name: string): { word: string; env: string } {
-  const env = `${HEADER_ENV_PREFIX}${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'VALUE'}`;
-  return { word: `${name}: $${env}`, env };
-}
-
 function headerNotes(headers: Record<string, unknown>, words: string[], notes: string[]): void {
   for (const [name, value] of Object.entries(headers).slice(0, 5)) {
     if (typeof value !== 'string' || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(name) || /^(host|content-length|connection|transfer-encoding)$/i.test(name)) continue;
-    const h = headerWord(name);
-    words.push('header', h.word);
-    notes.push(`set ${h.env} to its ${name} value (values are never kept in a watch)`);
+    // A header's value stays out of isdown: the watch names a variable for the operator to set.
+    const env = headerEnvFor(name);
+    words.push('header', formatHeader({ name, env }));
+    notes.push(`set ${env} to its ${name} value (values are never kept in a watch)`);
   }
 }
 

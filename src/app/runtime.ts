@@ -17,7 +17,6 @@ import { announcing, createMonitorSync } from './monitor-sync.ts';
 import { createWatcher, type Watcher } from './watcher.ts';
 import { followWatchesFile } from './watches-file.ts';
 import type { PlatformServices } from '../../adapters/platform.ts';
-import { WATCH_INTERVAL } from '../core/commands.ts';
 
 /** Everything one isdown process runs on, built from the configuration, closed in reverse. */
 export interface Runtime {
@@ -194,7 +193,6 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
           watcher,
           resolve: checker.resolve,
           minIntervalMs: config.minIntervalMs,
-          defaultEveryMs: WATCH_INTERVAL.defaultMs,
           platforms: new Set(adapters.keys()),
           webhooks: {
             set: (urls) => {

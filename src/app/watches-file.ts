@@ -1,11 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node } from 'yaml';
-import { parseWatch } from '../core/commands.ts';
+import { everyOf, parseWatch } from '../core/commands.ts';
 import type { Resolution } from '../core/types.ts';
 import { formatExactDuration } from '../core/duration.ts';
-import { PUSH_PERIOD, pushTarget } from '../core/heartbeat.ts';
-import { channelId, formatChannelRef, monitorKey, optionsMisfit, parseChannelRef, pickOptions, sameChannel, type ChannelRef, type MonitorRecord, type WatchOptions } from '../core/watch.ts';
+import { channelId, formatChannelRef, monitorKey, parseChannelRef, pickOptions, resolveWatchTarget, sameChannel, type ChannelRef, type MonitorRecord, type WatchOptions } from '../core/watch.ts';
 import type { Watcher } from './watcher.ts';
 
 /**
@@ -199,7 +198,6 @@ export interface ApplyDeps {
   readonly watcher: Pick<Watcher, 'watch' | 'records' | 'unwatchMonitor'>;
   resolve(input: string): Resolution;
   readonly minIntervalMs: number;
-  readonly defaultEveryMs: number;
   /** Platforms this process delivers to; channels of others are left as they are. */
   readonly platforms: ReadonlySet<string>;
   /** Where the file's webhooks go (the webhook adapter reads their URLs from it). */
@@ -234,26 +232,20 @@ export async function applyWatches(text: string, deps: ApplyDeps): Promise<Apply
       unresolved++;
       continue;
     }
-    const resolved: Resolution = f.push ? { ok: true, target: pushTarget(f.channel, f.target) } : deps.resolve(f.target);
+    const resolved = resolveWatchTarget(f, f.channel, deps.resolve);
     if (!resolved.ok) {
       problems.push({ line: f.line, message: resolved.message });
       unresolved++;
       continue;
     }
     const opts = pickOptions(f);
-    const misfit = optionsMisfit(resolved.target, opts);
-    if (misfit) {
-      problems.push({ line: f.line, message: misfit });
-      unresolved++;
-      continue;
-    }
     const id = `${channelId(f.channel)}|${monitorKey(resolved.target.id, opts)}`;
     if (wanted.has(id)) {
       problems.push({ line: f.line, message: `${f.target} is listed twice for ${formatChannelRef(f.channel)}; the first one counts` });
       continue;
     }
     wanted.add(id);
-    const everyMs = f.everyMs ?? (f.push ? PUSH_PERIOD.defaultMs : deps.defaultEveryMs);
+    const everyMs = everyOf(f);
     const had = owned.get(id);
     if (had && had.everyMs === everyMs) {
       unchanged++;

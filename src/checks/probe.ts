@@ -61,7 +61,7 @@ export interface Prober {
   fetch(url: string, opts?: { maxBytes?: number; accept?: string }): Promise<FetchedBody>;
   /**
    * A POST through the same guard (an outbound webhook): no redirect is followed, the answer's
-   * body is not read. Throws a WebhookSendError with the reason when nothing answered.
+   * body is not read. Throws a PostFailure with the reason when nothing answered.
    */
   post(url: string, body: string, headers: Readonly<Record<string, string>>): Promise<PostAnswer>;
   close(): Promise<void>;

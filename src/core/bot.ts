@@ -1,8 +1,8 @@
 import { runCheck, type CheckPolicy, type CheckPorts } from './check.ts';
-import { MUTE_LIMIT, parseCommand, USAGE, WATCH_INTERVAL, type Command } from './commands.ts';
+import { everyOf, MUTE_LIMIT, parseCommand, USAGE, type Command } from './commands.ts';
 import { decideChange } from './policy.ts';
 import { parseHeader } from './conditions.ts';
-import { graceOf, parsePushName, PUSH_PERIOD, pushTarget } from './heartbeat.ts';
+import { graceOf, parsePushName, pushTarget } from './heartbeat.ts';
 import { isStoreFailure } from './store-port.ts';
 import { checkMessage, errorMessage, helpMessage, infoMessage, utcDate, type Message } from './messages.ts';
 import { formatDuration } from './duration.ts';
@@ -135,7 +135,7 @@ export function createBot(deps: BotDeps): Bot {
     }
     switch (command.kind) {
       case 'watch': {
-        const everyMs = command.everyMs ?? (command.push ? PUSH_PERIOD.defaultMs : WATCH_INTERVAL.defaultMs);
+        const everyMs = everyOf(command);
         const misfit = optionsMisfit(target, command);
         if (misfit) return errorMessage(misfit, USAGE.watch);
         const unset = (command.headers ?? []).map((h) => parseHeader(h)).find((h) => h.ok && deps.envSet && !deps.envSet(h.value.env));

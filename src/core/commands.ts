@@ -1,7 +1,7 @@
 import { formatDuration, formatExactDuration, parseDuration } from './duration.ts';
 import { parseStatusList } from './status-codes.ts';
 import { formatHeader, formatJsonCondition, JSON_OPS, MAX_HEADERS, METHODS, parseHeader, parseJsonCondition, type HttpMethod } from './conditions.ts';
-import { describeOptions, pickOptions, type WatchOptions } from './watch.ts';
+import { describeOptions, type WatchOptions } from './watch.ts';
 import { parsePushName, PUSH_PERIOD } from './heartbeat.ts';
 
 /** One grammar for every platform. Adapters hand over the text after "/isdown". */
@@ -154,6 +154,11 @@ export function parseCommand(input: string, opts: ParseOptions = {}): ParseResul
 
 export const PUSH_USAGE = '/isdown watch push <name> [every 1h]';
 
+/** A watch's interval: as asked, else the default for its kind (a heartbeat's period is longer). */
+export function everyOf(w: { readonly everyMs?: number; readonly push?: true }): number {
+  return w.everyMs ?? (w.push ? PUSH_PERIOD.defaultMs : WATCH_INTERVAL.defaultMs);
+}
+
 /** The longest and shortest "slower than": under the probe's own 15 s limit, or it could never be seen. */
 export const SLOWER_THAN = { minMs: 10, maxMs: 15_000 } as const;
 
@@ -243,8 +248,9 @@ export function parseWatch(args: string[], minMs: number): ParseResult {
     }
   }
   if (headers.length) command.headers = headers;
-  if (push && Object.keys(pickOptions(command)).length) {
-    return { ok: false, error: `A heartbeat watch takes only "every" (how often its job calls in); ${describeOptions(command).join(', ')} ${Object.keys(pickOptions(command)).length === 1 ? 'is' : 'are'} for checks isdown makes.`, usage: PUSH_USAGE };
+  const extra = push ? describeOptions(command) : [];
+  if (extra.length) {
+    return { ok: false, error: `A heartbeat watch takes only "every" (how often its job calls in); ${extra.join(', ')} ${extra.length === 1 ? 'is' : 'are'} for checks isdown makes.`, usage: PUSH_USAGE };
   }
   if (command.method === 'HEAD' && (command.expect || command.forbid || command.json)) {
     return err('watch', 'A HEAD answer has no body, so expect, forbid and json cannot be checked; leave out "method HEAD".');

@@ -39,7 +39,7 @@ export function parseHeader(text: string): Parsed<HeaderFromEnv> {
   if (RESERVED_HEADERS.has(name.toLowerCase())) return { ok: false, error: `The ${name} header is set by the connection; a watch cannot set it.` };
   if (ref.startsWith('${') && ref.endsWith('}')) ref = `$${ref.slice(2, -1)}`;
   if (!ref.startsWith('$') || !ENV_NAME.test(ref.slice(1))) {
-    return { ok: false, error: `A header's value is never typed in chat: name an environment variable the operator set, like "${name}: $${HEADER_ENV_PREFIX}${envSuffix(name)}".` };
+    return { ok: false, error: `A header's value is never typed in chat: name an environment variable the operator set, like "${name}: $${headerEnvFor(name)}".` };
   }
   const env = ref.slice(1);
   if (!env.startsWith(HEADER_ENV_PREFIX) || env.length === HEADER_ENV_PREFIX.length) {
@@ -48,8 +48,9 @@ export function parseHeader(text: string): Parsed<HeaderFromEnv> {
   return { ok: true, value: { name, env } };
 }
 
-function envSuffix(header: string): string {
-  return header.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'VALUE';
+/** The variable a header's value would be kept in: X-Api-Key → ISDOWN_HEADER_X_API_KEY. */
+export function headerEnvFor(header: string): string {
+  return `${HEADER_ENV_PREFIX}${header.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'VALUE'}`;
 }
 
 export function formatHeader(h: HeaderFromEnv): string {

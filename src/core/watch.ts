@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Incident } from './incident.ts';
 import type { MonitorState } from './monitor.ts';
-import type { Target } from './types.ts';
+import type { Resolution, Target } from './types.ts';
 import { formatExactDuration } from './duration.ts';
 import type { HttpMethod } from './conditions.ts';
+import { pushTarget } from './heartbeat.ts';
 
 /** Where an alert goes: one channel of one tenant on one platform. */
 export interface ChannelRef {
@@ -37,7 +38,7 @@ export interface WatchOptions {
   readonly headers?: readonly string[];
   /** A JSON body condition, normalised: "$.status == UP". */
   readonly json?: string;
-  /** Slower than this is degraded (in place of the operator's ISDOWN_SLOW_MS). */
+  /** Slower than this is degraded (in place of the operator's ISDOWN_SLOW_THRESHOLD). */
   readonly slowerThanMs?: number;
 }
 
@@ -76,6 +77,17 @@ export function optionsMisfit(target: Target, o: WatchOptions): string | null {
   const http = [p.status && 'status', p.method && 'method', p.headers && 'header', p.json && 'json'].filter(Boolean);
   if (!http.length) return null;
   return `${target.name} is a TCP check: it connects, and with expect or forbid reads what the server says first. ${http.join(', ')} ${http.length === 1 ? 'is' : 'are'} for HTTP watches.`;
+}
+
+/**
+ * Where a parsed watch points: a heartbeat of this channel, or what `resolve` makes of its
+ * target; refused, with why, when its options do not fit that target.
+ */
+export function resolveWatchTarget(w: { readonly target: string; readonly push?: true } & WatchOptions, channel: ChannelRef, resolve: (input: string) => Resolution): Resolution {
+  const resolved: Resolution = w.push ? { ok: true, target: pushTarget(channel, w.target) } : resolve(w.target);
+  if (!resolved.ok) return resolved;
+  const misfit = optionsMisfit(resolved.target, w);
+  return misfit ? { ok: false, message: misfit } : resolved;
 }
 
 /**

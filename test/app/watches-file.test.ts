@@ -30,7 +30,7 @@ watches:
 function setup() {
   const repo = createMonitorRepository(memoryStore(), { retentionMs: 86_400_000 });
   const watcher = bareScheduler({ repo, probe: async (req) => answered(req.url, Date.now()), concurrency: 10, perHostConcurrency: 4 });
-  const deps: ApplyDeps = { watcher, resolve, minIntervalMs: 30_000, defaultEveryMs: 60_000, platforms: new Set(['console', 'slack']) };
+  const deps: ApplyDeps = { watcher, resolve, minIntervalMs: 30_000, platforms: new Set(['console', 'slack']) };
   /** channel → "target every" of its watches, whoever set them. */
   const view = async () => {
     const out: Record<string, string[]> = {};
