@@ -1,5 +1,13 @@
-import { formatDuration } from '../../src/core/duration.ts';
+import { formatDuration, formatLatency } from '../../src/core/duration.ts';
 import { TONE_EMOJI, type Message } from '../../src/core/messages.ts';
+import { sparkline, type Chart } from '../../src/core/uptime.ts';
+
+/** The picture as one line: response time per hour or day, ✖ where it was down, oldest first. */
+function chartLine(chart: Chart): string {
+  const per = chart.points[0] && chart.points[0].spanMs >= 86_400_000 ? 'day' : 'hour';
+  const slowest = Math.max(0, ...chart.points.map((p) => p.avgMs ?? 0));
+  return `${sparkline(chart)} (average response time per ${per}, oldest first: █ is ${formatLatency(slowest)}, ✖ down, · not checked)`;
+}
 
 /**
  * Control characters (ESC and the rest of C0 but newline and tab, DEL, C1) taken out of text
@@ -23,6 +31,7 @@ export function renderText(message: Message, opts: { color?: boolean } = {}): st
   const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
   const out = [`${TONE_EMOJI[m.tone]} ${bold(m.title)}`];
   for (const line of m.lines) out.push(`   ${line}`);
+  if (m.chart) out.push(`   ${dim('chart:')} ${chartLine(m.chart)}`);
   for (const f of m.fields) out.push(`   ${dim(`${f.label}:`)} ${f.value}`);
   for (const l of m.links) out.push(`   ${dim(`${l.label}:`)} ${l.url}`);
   const actions = m.actions.map((a) =>

@@ -57,6 +57,8 @@ export interface Config {
   readonly timeZone: string;
   readonly minIntervalMs: number;
   readonly restrictChanges: boolean;
+  /** ISDOWN_METRICS_PER_MONITOR: each monitor's up and response-time series in /metrics (off: their number grows with the watches). */
+  readonly metricsPerMonitor: boolean;
   readonly maxWatchesPerChannel: number;
   readonly maxWatchesPerPerson: number;
   /** Days before an https target's certificate expires that its watches warn (ISDOWN_CERT_WARN_DAYS). */
@@ -281,6 +283,7 @@ export function loadConfig(env: Env = process.env): Config {
     timeZone: timeZone(env),
     minIntervalMs: duration(env, 'ISDOWN_MIN_INTERVAL', 30_000, 1_000, 86_400_000),
     restrictChanges: oneOf(env, 'ISDOWN_RESTRICT_CHANGES', ['true', 'false'] as const, 'false') === 'true',
+    metricsPerMonitor: oneOf(env, 'ISDOWN_METRICS_PER_MONITOR', ['true', 'false'] as const, 'false') === 'true',
     maxWatchesPerChannel: int(env, 'ISDOWN_MAX_WATCHES_PER_CHANNEL', 200, 1, 100_000),
     maxWatchesPerPerson: int(env, 'ISDOWN_MAX_WATCHES_PER_PERSON', 50, 1, 100_000),
     certWarnDays: int(env, 'ISDOWN_CERT_WARN_DAYS', 14, 4, 365),

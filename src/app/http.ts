@@ -3,6 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Runtime } from './runtime.ts';
 import { MAX_BEAT_MESSAGE } from '../core/heartbeat.ts';
 import { isStoreFailure } from '../core/store-port.ts';
+import { clockFormat } from '../core/incident.ts';
+import { statusRoutes } from './status-page.ts';
+import { LATENCY_BOUNDS_MS } from '../core/rollup.ts';
+import { channelId } from '../core/watch.ts';
+import type { Watcher } from './watcher.ts';
 
 /**
  * The process's own HTTP server: /healthz for deploy platforms, /metrics for monitoring of the
@@ -58,8 +63,40 @@ export function metricsText(runtime: Runtime): string {
   metric('isdown_outbox_oldest_seconds', 'gauge', 'Age of the oldest undelivered alert.', outbox.oldestMs / 1_000);
   metric('isdown_store_up', 'gauge', '1 while the store answers, 0 while its operations fail or time out.', store.ok ? 1 : 0);
   metric('isdown_store_failures_total', 'counter', 'Store operations that failed or timed out.', store.failures);
+  if (runtime.config.metricsPerMonitor && runtime.watcher) lines.push(...perMonitorMetrics(runtime.watcher));
   if (runtime.role) metric('isdown_scheduler_active', 'gauge', '1 when this process holds the scheduler lease (distributed mode).', runtime.role() === 'scheduler' ? 1 : 0);
   return `${lines.join('\n')}\n`;
+}
+
+/** A Prometheus label value: backslash, double quote and newline escaped (the exposition format's rule). */
+const labelValue = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/**
+ * Each monitor's series, labelled by service and channel (ISDOWN_METRICS_PER_MONITOR): whether it
+ * is up, and its response times since this process started as a histogram on the rollups'
+ * buckets. Off by default: a series per watch grows without bound as teams add watches.
+ */
+export function perMonitorMetrics(watcher: Watcher): string[] {
+  const up = ['# HELP isdown_monitor_up 1 when the monitor is up (or degraded: it answers), 0 when down or partly down, per watching channel.', '# TYPE isdown_monitor_up gauge'];
+  const hist = ['# HELP isdown_monitor_response_seconds Response times of the monitor since this process started.', '# TYPE isdown_monitor_response_seconds histogram'];
+  const checks = ['# HELP isdown_monitor_checks_total Checks of the monitor since this process started, by result.', '# TYPE isdown_monitor_checks_total counter'];
+  for (const { record, state, checks: r } of watcher.perMonitor()) {
+    const service = labelValue(record.target.name);
+    for (const w of record.watches) {
+      const labels = `service="${service}",channel="${labelValue(channelId(w.channel))}"`;
+      if (state && !state.unseen) up.push(`isdown_monitor_up{${labels}} ${state.health === 'up' || state.health === 'degraded' ? 1 : 0}`);
+      if (!r) continue;
+      let cumulative = 0;
+      LATENCY_BOUNDS_MS.forEach((bound, i) => {
+        cumulative += r.hist[i]!;
+        hist.push(`isdown_monitor_response_seconds_bucket{${labels},le="${bound / 1_000}"} ${cumulative}`);
+      });
+      cumulative += r.hist[LATENCY_BOUNDS_MS.length]!;
+      hist.push(`isdown_monitor_response_seconds_bucket{${labels},le="+Inf"} ${cumulative}`, `isdown_monitor_response_seconds_sum{${labels}} ${r.sumMs / 1_000}`, `isdown_monitor_response_seconds_count{${labels}} ${cumulative}`);
+      checks.push(`isdown_monitor_checks_total{${labels},result="up"} ${r.checks - r.failures - r.degraded}`, `isdown_monitor_checks_total{${labels},result="degraded"} ${r.degraded}`, `isdown_monitor_checks_total{${labels},result="down"} ${r.failures}`);
+    }
+  }
+  return [...up, ...hist, ...checks];
 }
 
 type Method = 'GET' | 'POST';
@@ -198,7 +235,8 @@ export async function startHttp(
   extra: readonly Route[] = [],
   log: (line: string) => void = () => {},
 ): Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
-  const server = http.createServer(router([...healthRoutes(runtime), ...pushRoutes(runtime), ...extra], log));
+  const pages = runtime.pages && runtime.watcher ? statusRoutes({ pages: runtime.pages, watcher: runtime.watcher, now: Date.now, clock: clockFormat(runtime.config.timeZone), ...(runtime.config.publicUrl ? { publicUrl: runtime.config.publicUrl } : {}) }) : [];
+  const server = http.createServer(router([...healthRoutes(runtime), ...pushRoutes(runtime), ...pages, ...extra], log));
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
   server.maxHeadersCount = 100;

@@ -8,6 +8,8 @@ import { createMonitorRepository } from '../store/monitors.ts';
 import { openStore, type StoreHandle } from '../store/open.ts';
 import { createOutboxRepository } from '../store/outbox.ts';
 import { createReportRepository } from '../store/reports.ts';
+import { createRollupRepository } from '../store/rollups.ts';
+import { createPageRepository, type PageRepository } from '../store/pages.ts';
 import { cacheCrowd } from './crowd-cache.ts';
 import { createChecker, type Checker } from './checker.ts';
 import type { Config } from './config.ts';
@@ -26,6 +28,8 @@ export interface Runtime {
   readonly bot: Bot;
   readonly watcher?: Watcher;
   readonly notifier?: Notifier;
+  /** Channels' public status pages (with the chat adapters and their store). */
+  readonly pages?: PageRepository;
   /** Distributed mode: whether this process holds the scheduler lease right now. */
   readonly role?: () => 'scheduler' | 'standby';
   close(): Promise<void>;
@@ -106,6 +110,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     let watcher: Watcher | undefined;
     let notifier: Notifier | undefined;
     let leadership: Leadership | undefined;
+    let pages: PageRepository | undefined;
     // The watches file's webhooks, read by the webhook adapter at each delivery.
     const webhookUrls = new Map<string, string>();
     const services: PlatformServices = { post: (url, body, headers) => checker.prober.post(url, body, headers), webhookUrls };
@@ -153,10 +158,13 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
         concurrency: config.checkConcurrency,
         perHostConcurrency: config.hostConcurrency,
         certWarnDays: config.certWarnDays,
+        rollups: createRollupRepository(store.kv, { retentionMs: config.retentionMs, now }),
+        metricsPerMonitor: config.metricsPerMonitor,
         now,
         clock,
         log: warn,
       });
+      pages = createPageRepository(store.kv, store.lock);
       const n = notifier;
       const w = watcher;
       if (config.mode === 'distributed') {
@@ -212,6 +220,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       policy: checker.policy,
       crowd: reports,
       ...(watcher ? { watching: watcher } : {}),
+      ...(pages ? { pages } : {}),
       now,
       clock,
       minIntervalMs: config.minIntervalMs,
@@ -227,6 +236,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       checker,
       bot,
       ...(watcher ? { watcher } : {}),
+      ...(pages ? { pages } : {}),
       ...(notifier ? { notifier } : {}),
       ...(l ? { role: () => (l.leading ? 'scheduler' : 'standby') } : {}),
       close,

@@ -5,10 +5,13 @@ import { applyEvent, clockFormat, type ClockFormat, type Incident } from '../cor
 import { actionTarget, certificateMessage, incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
 import { nextCertState, type CertNotice } from '../core/certificate.ts';
 import { advance, initialState, stateChanged, type AlertEvent, type MonitorState, type Thresholds } from '../core/monitor.ts';
-import { channelId, intervalOf, monitorKey, pickOptions, sameChannel, type ChannelMonitor, type ChannelRef, type MonitorRecord, type MonitorSpec, type WatchRequest } from '../core/watch.ts';
+import { channelId, intervalOf, monitorKey, pickOptions, sameChannel, type ChannelMonitor, type ChannelRef, type MonitorRecord, type MonitorSpec, type ServiceUptime, type WatchRequest } from '../core/watch.ts';
 import type { WatchPort } from '../core/bot.ts';
 import { isStoreFailure } from '../core/store-port.ts';
 import type { MonitorRepository } from '../store/monitors.ts';
+import type { RollupRepository } from '../store/rollups.ts';
+import { dayOf, emptyRollup, hourOf, mergeRollups, sampleOf, tally, type CheckSample, type Rollup } from '../core/rollup.ts';
+import { withPending, type DaySummary } from '../core/uptime.ts';
 import type { OutboxEntry } from '../store/outbox.ts';
 import type { Notifier } from './notifier.ts';
 
@@ -29,6 +32,10 @@ export interface WatcherOptions {
   readonly autoStart?: boolean;
   /** Warn this many days before an https target's certificate expires (ISDOWN_CERT_WARN_DAYS); default 14. */
   readonly certWarnDays?: number;
+  /** Keep each monitor's checks since start for /metrics (ISDOWN_METRICS_PER_MONITOR). */
+  readonly metricsPerMonitor?: boolean;
+  /** Where each check's hourly rollup goes; absent: none kept (benchmarks of the check path alone). */
+  readonly rollups?: RollupRepository;
 }
 
 const SLOT_MS = 50;
@@ -65,6 +72,14 @@ interface Scheduled {
   unrecorded: (AlertEvent | CertNotice)[];
   /** The state in memory is newer than the stored one. */
   stateDirty: boolean;
+  /** When its last round ended (this process's memory: a status page's "last checked"). */
+  lastAt?: number;
+  /** Every check since this process started (per-monitor metrics only). */
+  sinceStart?: Rollup;
+  /** This hour's checks, not yet written; since when it has gathered them. */
+  roll?: { hour: number; since: number; r: Rollup };
+  /** Finished (or due) hours whose write is owed: the store failed, or it is their turn. */
+  rollOwed?: Map<number, Rollup>;
 }
 
 export interface SchedulerStats {
@@ -108,6 +123,12 @@ export interface Watcher extends WatchPort {
   checkNow(key: string): Promise<void>;
   /** Re-reads one monitor another process changed (distributed mode). */
   refresh(key: string): Promise<void>;
+  /** One monitor's rollups (stored and not yet written) and incidents since `fromMs`. */
+  overview(record: MonitorRecord, fromMs: number): Promise<ServiceUptime>;
+  /** Each scheduled monitor with its state and, with per-monitor metrics on, its checks since start. */
+  perMonitor(): Iterable<{ record: MonitorRecord; state?: MonitorState; checks?: Rollup }>;
+  /** When this process last finished a round of the monitor. */
+  lastChecked(key: string): number | undefined;
   /** Records a heartbeat sent to /push/<token>; false when no heartbeat has that token. */
   heartbeat(token: string, beat: Beat): Promise<boolean>;
   heartbeatKnown(token: string): Promise<boolean>;
@@ -117,6 +138,15 @@ const LAG_RESERVOIR = 50_000;
 /** Unwritten events kept per monitor while the store fails; the first (the opening) is always kept. */
 const MAX_UNRECORDED = 100;
 const FLUSH_EVERY_MS = 5_000;
+/**
+ * A monitor's checks are added up in memory and written at most this often (and when its hour
+ * ends, and at shutdown): one write per ten minutes whatever the interval, so a check costs a
+ * few bytes of disk, not a synced write. A crash loses at most this much of the counts, never
+ * an incident: those are written at once.
+ */
+const ROLLUP_WRITE_EVERY_MS = 10 * 60_000;
+/** Hours kept owed while the store fails (two days), oldest dropped first. */
+const MAX_OWED_HOURS = 48;
 
 export function stableOffset(key: string, interval: number): number {
   const h = createHash('sha1').update(key).digest().readUInt32BE(0);
@@ -378,8 +408,63 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       m.unrecorded.splice(1, m.unrecorded.length - MAX_UNRECORDED);
     }
     m.state = next;
+    m.lastAt = at;
     if (stateChanged(prev, next)) m.stateDirty = true;
+    if (opts.rollups || opts.metricsPerMonitor) {
+      const sample = sampleOf(outcome.verdict.state, outcome.probes);
+      if (opts.rollups) gather(m, sample, at);
+      if (opts.metricsPerMonitor) tally((m.sinceStart ??= emptyRollup()), sample);
+    }
     await flush(m);
+    if (opts.rollups && m.rollOwed?.size) await writeRollups(m);
+  }
+
+  /** Adds the check to its hour; a finished hour, or one gathered long enough, is owed to the store. */
+  function gather(m: Scheduled, sample: CheckSample, at: number): void {
+    const hour = hourOf(at);
+    if (m.roll && (m.roll.hour !== hour || at - m.roll.since >= ROLLUP_WRITE_EVERY_MS)) owe(m);
+    m.roll ??= { hour, since: at, r: emptyRollup() };
+    tally(m.roll.r, sample);
+  }
+
+  function owe(m: Scheduled): void {
+    if (!m.roll) return;
+    const owed = (m.rollOwed ??= new Map());
+    const have = owed.get(m.roll.hour);
+    owed.set(m.roll.hour, have ? mergeRollups(have, m.roll.r) : m.roll.r);
+    m.roll = undefined;
+    while (owed.size > MAX_OWED_HOURS) owed.delete(Math.min(...owed.keys()));
+  }
+
+  /** Writes the owed hours; on failure they stay owed (added to, never lost to a retry). */
+  async function writeRollups(m: Scheduled): Promise<void> {
+    const owed = m.rollOwed;
+    if (!owed?.size || !opts.rollups) return;
+    m.rollOwed = undefined;
+    try {
+      await opts.rollups.add(m.record.key, owed);
+    } catch (err) {
+      const later = m.rollOwed as Map<number, Rollup> | undefined;
+      for (const [h, r] of later ?? []) owed.set(h, owed.has(h) ? mergeRollups(owed.get(h)!, r) : r);
+      m.rollOwed = owed;
+      throw err;
+    }
+  }
+
+  async function overview(record: MonitorRecord, fromMs: number): Promise<ServiceUptime> {
+    const [stored, incidents] = await Promise.all([
+      opts.rollups ? opts.rollups.days(record.key, dayOf(fromMs), dayOf(now())) : Promise.resolve(new Map<number, DaySummary>()),
+      opts.repo.incidentsOf(record.key),
+    ]);
+    return { record, days: withPending(stored, pendingOf(record.key)), incidents: incidents.filter((i) => (i.closedAt ?? Infinity) >= fromMs) };
+  }
+
+  /** What this process gathered for a monitor and has not written yet. */
+  function pendingOf(key: string): Map<number, Rollup> {
+    const m = monitors.get(key);
+    const out = new Map<number, Rollup>(m?.rollOwed ?? []);
+    if (m?.roll) out.set(m.roll.hour, out.has(m.roll.hour) ? mergeRollups(out.get(m.roll.hour)!, m.roll.r) : m.roll.r);
+    return out;
   }
 
   /**
@@ -499,6 +584,11 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       clearInterval(flushTimer);
       disarmAll();
       await Promise.allSettled([...inFlight]);
+      // What was gathered goes to the store before the process ends, as far as the store lets it.
+      if (opts.rollups) {
+        for (const m of monitors.values()) owe(m);
+        await Promise.allSettled([...monitors.values()].map((m) => writeRollups(m)));
+      }
     },
     tick,
     async flushOwed() {
@@ -570,6 +660,15 @@ export function createWatcher(opts: WatcherOptions): Watcher {
           incidents: (await opts.repo.incidentsOf(record.key)).filter((i) => (i.closedAt ?? Infinity) >= sinceMs).sort((a, b) => b.openedAt - a.openedAt),
         })),
       );
+    },
+    async uptime(channel, targetId, fromMs) {
+      const mine = channelRecords(channel, targetId, await opts.repo.forChannel(channel));
+      return Promise.all(mine.map((record) => overview(record, fromMs)));
+    },
+    overview,
+    lastChecked: (key) => monitors.get(key)?.lastAt,
+    *perMonitor() {
+      for (const m of monitors.values()) yield { record: m.record, ...(m.state ? { state: m.state } : {}), ...(m.sinceStart ? { checks: m.sinceStart } : {}) };
     },
     async mute(channel, targetId, until) {
       const mine = channelRecords(channel, targetId, await opts.repo.forChannel(channel));

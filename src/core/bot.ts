@@ -5,10 +5,11 @@ import { parseHeader } from './conditions.ts';
 import { graceOf, parsePushName, pushTarget } from './heartbeat.ts';
 import { isStoreFailure } from './store-port.ts';
 import { checkMessage, errorMessage, helpMessage, infoMessage, utcDate, type Message } from './messages.ts';
-import { formatDuration } from './duration.ts';
+import { formatDuration, formatLatency } from './duration.ts';
 import { clockFormat, tellStory, type ClockFormat } from './incident.ts';
 import type { CrowdSummary, Resolution } from './types.ts';
-import { describeOptions, optionsMisfit, pickOptions, type ChannelMonitor, type ChannelRef, type MonitorRecord, type ServiceHistory, type WatchRequest } from './watch.ts';
+import { describeOptions, optionsMisfit, pickOptions, type ChannelMonitor, type ChannelRef, type MonitorRecord, type ServiceHistory, type ServiceUptime, type WatchRequest } from './watch.ts';
+import { chartOf, formatUptime, uptimeReport, UPTIME_PERIODS, withPending } from './uptime.ts';
 
 /** Who asked, in platform-neutral terms. A tenant is a Slack workspace or a Discord guild. */
 export interface Requester {
@@ -26,6 +27,8 @@ export interface WatchPort {
   unwatch(channel: ChannelRef, targetId: string): Promise<number>;
   list(channel: ChannelRef): Promise<ChannelMonitor[]>;
   history(channel: ChannelRef, targetId: string, sinceMs: number): Promise<ServiceHistory[]>;
+  /** Rollups (with what is not yet written) and incidents since `fromMs`, for each of this channel's watches of the target. */
+  uptime(channel: ChannelRef, targetId: string, fromMs: number): Promise<ServiceUptime[]>;
   mute(channel: ChannelRef, targetId: string, until: number | undefined): Promise<number>;
   /** Watches this channel holds, and watches this person set in this platform and tenant. */
   counts(channel: ChannelRef, user: string): Promise<{ channel: number; person: number }>;
@@ -35,6 +38,12 @@ export interface WatchPort {
 export interface WatchLimits {
   readonly perChannel: number;
   readonly perPerson: number;
+}
+
+/** A channel's public status page: its unguessable slug, made on first ask, and retired on "page off". */
+export interface PagePort {
+  slug(channel: ChannelRef): Promise<string>;
+  retire(channel: ChannelRef): Promise<boolean>;
 }
 
 /** Where "it is down for me" reports go; absent when no store is configured. */
@@ -50,6 +59,7 @@ export interface BotDeps {
   readonly policy: CheckPolicy;
   readonly crowd?: CrowdPort;
   readonly watching?: WatchPort;
+  readonly pages?: PagePort;
   readonly now: () => number;
   readonly clock?: ClockFormat;
   readonly minIntervalMs?: number;
@@ -112,7 +122,26 @@ export function createBot(deps: BotDeps): Bot {
   }
   const channelOf = (who: Requester): ChannelRef => ({ platform: who.platform, tenant: who.tenant, channel: who.channel });
 
-  async function watching(command: Extract<Command, { kind: 'watch' | 'unwatch' | 'list' | 'history' | 'mute' | 'unmute' }>, who: Requester, port: WatchPort): Promise<Message> {
+  async function page(command: Extract<Command, { kind: 'page' }>, who: Requester): Promise<Message> {
+    if (!deps.pages) return infoMessage('"page" needs the bot running with its store (npm start).', [USAGE.page]);
+    const channel = channelOf(who);
+    if (command.off) {
+      const retired = await deps.pages.retire(channel);
+      return retired
+        ? infoMessage("This channel's status page is retired: its address now answers 404. /isdown page makes a new one, at a new address.")
+        : infoMessage('This channel has no status page to retire.', [USAGE.page]);
+    }
+    const slug = await deps.pages.slug(channel);
+    const base = deps.publicUrl ?? '';
+    return infoMessage(`This channel's status page: ${base}/status/${slug}`, [
+      "It shows this channel's watches: state, 90 days of daily bars, response times and open incidents. Anyone with the address can see it; nothing else is on it.",
+      `Badges: ${base}/status/${slug}/badge/<service>.svg · data: ${base}/status/${slug}.json`,
+      '/isdown page off retires it (the address stops working).',
+      ...(deps.publicUrl ? [] : ['(Set ISDOWN_PUBLIC_URL so this is a full address.)']),
+    ]);
+  }
+
+  async function watching(command: Extract<Command, { kind: 'watch' | 'unwatch' | 'list' | 'history' | 'uptime' | 'mute' | 'unmute' }>, who: Requester, port: WatchPort): Promise<Message> {
     const channel = channelOf(who);
     if (command.kind === 'list') {
       const items = await port.list(channel);
@@ -128,7 +157,7 @@ export function createBot(deps: BotDeps): Bot {
     const resolved = command.kind === 'watch' && command.push ? { ok: true as const, target: pushTarget(channel, command.target) } : await resolveHere(command.target, channel, thisChannel);
     if (!resolved.ok) return errorMessage(resolved.message);
     const { target } = resolved;
-    if (command.kind !== 'history' && deps.restrictChanges) {
+    if (command.kind !== 'history' && command.kind !== 'uptime' && deps.restrictChanges) {
       const owners = (await thisChannel()).filter((i) => i.record.target.id === target.id).map((i) => i.watch.createdBy);
       const decision = decideChange({ kind: command.kind, user: who.user, owners, restricted: true });
       if (!decision.allowed && !(await who.isAdmin?.().catch(() => false))) return errorMessage(`${decision.reason} ${target.name} here.`);
@@ -185,11 +214,18 @@ export function createBot(deps: BotDeps): Bot {
         const found = await port.history(channel, target.id, since);
         if (found.length === 0) return errorMessage(`This channel does not watch ${target.name}, so I have no history for it here.`, USAGE.watch);
         const incidents = found.flatMap((f) => f.incidents);
-        if (incidents.length === 0) return infoMessage(`${target.name}: no incidents in the last ${formatDuration(command.windowMs)}.`);
-        return infoMessage(
-          `${target.name}: ${incidents.length} ${incidents.length === 1 ? 'incident' : 'incidents'} in the last ${formatDuration(command.windowMs)}`,
-          incidents.map((i) => `${new Date(i.openedAt).toISOString().slice(0, 10)} — ${tellStory(i, deps.now(), clock)}`),
-        );
+        // The same picture as uptime's, over the history's window.
+        const seen = (await port.uptime(channel, target.id, since))[0];
+        const chart = seen && chartOf(`${target.name} — last ${formatDuration(command.windowMs)}`, seen.days, seen.incidents, command.windowMs, deps.now());
+        const title = incidents.length === 0 ? `${target.name}: no incidents in the last ${formatDuration(command.windowMs)}.` : `${target.name}: ${incidents.length} ${incidents.length === 1 ? 'incident' : 'incidents'} in the last ${formatDuration(command.windowMs)}`;
+        const msg = infoMessage(title, incidents.map((i) => `${new Date(i.openedAt).toISOString().slice(0, 10)} — ${tellStory(i, deps.now(), clock)}`));
+        return chart ? { ...msg, chart } : msg;
+      }
+      case 'uptime': {
+        const at = deps.now();
+        const found = await port.uptime(channel, target.id, at - UPTIME_PERIODS['90d']);
+        if (found.length === 0) return errorMessage(`This channel does not watch ${target.name}, so I keep no uptime for it here.`, USAGE.watch);
+        return uptimeMessage(target.name, found, command.period, at);
       }
       case 'mute':
       case 'unmute': {
@@ -226,6 +262,7 @@ export function createBot(deps: BotDeps): Bot {
       case 'unwatch':
       case 'list':
       case 'history':
+      case 'uptime':
       case 'mute':
       case 'unmute':
         if (command.kind === 'mute' && !(Number.isFinite(command.durationMs) && command.durationMs > 0 && command.durationMs <= MUTE_LIMIT.maxMs)) {
@@ -234,6 +271,8 @@ export function createBot(deps: BotDeps): Bot {
         }
         if (!deps.watching) return infoMessage(`"${command.kind}" needs the bot running with its store (npm start).`, [USAGE[command.kind]]);
         return watching(command, who, deps.watching);
+      case 'page':
+        return page(command, who);
     }
   }
 
@@ -247,7 +286,28 @@ export function createBot(deps: BotDeps): Bot {
   };
 }
 
-const READS = new Set<Command['kind']>(['list', 'history']);
+const READS = new Set<Command['kind']>(['list', 'history', 'uptime']);
+
+/** One watch's numbers (several watches of one target, with different options, are told one by one). */
+function uptimeMessage(service: string, found: readonly ServiceUptime[], period: keyof typeof UPTIME_PERIODS, now: number): Message {
+  const reports = found.map((f) => ({ f, r: uptimeReport(service, withPending(f.days, new Map()), f.incidents, period, now) }));
+  const { r } = reports[0]!;
+  const lines = reports.flatMap(({ f, r: rep }) => {
+    const opts = describeOptions(f.record);
+    const head = reports.length > 1 ? [`— ${opts.length ? opts.join(', ') : 'plain check'}:`] : [];
+    const longest = rep.longest ? `, the longest ${formatDuration(rep.longestMs)} (${utcDate(rep.longest.openedAt)})` : '';
+    return [
+      ...head,
+      rep.byPeriod.map((p) => `${p.period} ${formatUptime(p.uptime)}`).join(' · '),
+      rep.incidents === 0 ? `No incidents in the last ${period}.` : `${rep.incidents} ${rep.incidents === 1 ? 'incident' : 'incidents'} in the last ${period}${longest}.`,
+      rep.p50 !== undefined ? `Response time: p50 ≤ ${formatLatency(rep.p50)}, p95 ≤ ${formatLatency(rep.p95 ?? rep.p50)}, slowest ${formatLatency(rep.maxMs ?? 0)}.` : 'No response times recorded in this period.',
+      `From ${rep.total.checks.toLocaleString('en-US')} ${rep.total.checks === 1 ? 'check' : 'checks'}${rep.total.degraded ? `, ${rep.total.degraded.toLocaleString('en-US')} of them degraded` : ''}.`,
+    ];
+  });
+  const tone = r.uptime === undefined ? 'info' : r.uptime >= 0.999 ? 'up' : r.uptime >= 0.99 ? 'degraded' : 'down';
+  // For the channel, like a check: "how has it been?" is the team's question.
+  return { ...infoMessage(`${service}: ${formatUptime(r.uptime)} up over the last ${period}`, lines, 'channel'), tone, chart: r.chart, at: now };
+}
 
 const HEALTH_WORD: Record<string, string> = { up: '✅ up', down: '🔴 down', partial: '🟠 partially down', degraded: '🟡 degraded', maintenance: '🔧 in maintenance' };
 

@@ -3,6 +3,7 @@ import { parseStatusList } from './status-codes.ts';
 import { formatHeader, formatJsonCondition, JSON_OPS, MAX_HEADERS, METHODS, parseHeader, parseJsonCondition, type HttpMethod } from './conditions.ts';
 import { describeOptions, type WatchOptions } from './watch.ts';
 import { parsePushName, PUSH_PERIOD } from './heartbeat.ts';
+import { DEFAULT_UPTIME_PERIOD, isUptimePeriod, UPTIME_PERIODS, type UptimePeriod } from './uptime.ts';
 
 /** One grammar for every platform. Adapters hand over the text after "/isdown". */
 export type Command =
@@ -12,6 +13,9 @@ export type Command =
   | { kind: 'unwatch'; target: string }
   | { kind: 'list' }
   | { kind: 'history'; target: string; windowMs: number }
+  | { kind: 'uptime'; target: string; period: UptimePeriod }
+  /** The channel's public status page: answer its address (making it the first time), or retire it. */
+  | { kind: 'page'; off?: true }
   | { kind: 'report'; target: string }
   | { kind: 'mute'; target: string; durationMs: number }
   | { kind: 'unmute'; target: string }
@@ -32,6 +36,8 @@ export const USAGE: Record<CommandName, string> = {
   unwatch: '/isdown unwatch <service|url>',
   list: '/isdown list',
   history: '/isdown history <service> [7d]',
+  uptime: '/isdown uptime <service> [24h|7d|30d|90d]',
+  page: '/isdown page [off]',
   report: '/isdown report <service>',
   mute: '/isdown mute <service> <duration>',
   unmute: '/isdown unmute <service>',
@@ -44,13 +50,15 @@ export const DESCRIPTIONS: Record<CommandName, string> = {
   unwatch: 'stop watching it in this channel',
   list: 'what this channel watches, and the state of each',
   history: 'past incidents, as a timeline',
+  uptime: 'uptime %, response times and a chart for a period',
+  page: "this channel's public status page (page off retires it)",
   report: '"it is down for me": tell other teams',
   mute: 'silence alerts for a while (maintenance)',
   unmute: 'end a mute early',
   help: 'this help',
 };
 
-const KEYWORDS = new Set<string>(['check', 'watch', 'unwatch', 'list', 'history', 'report', 'mute', 'unmute', 'help']);
+const KEYWORDS = new Set<string>(['check', 'watch', 'unwatch', 'list', 'history', 'uptime', 'page', 'report', 'mute', 'unmute', 'help']);
 
 /** Splits on spaces, keeping "quoted text" together. Chat apps turn quotes into “smart” ones. */
 export function tokenize(input: string): { tokens: string[]; error?: string } {
@@ -139,6 +147,17 @@ export function parseCommand(input: string, opts: ParseOptions = {}): ParseResul
         windowMs = d;
       }
       return { ok: true, command: { kind, target: cleanTarget(args[0]!), windowMs } };
+    }
+    case 'uptime': {
+      if (args.length < 1 || args.length > 2) return err(kind, 'Name one service, and optionally a period: 24h, 7d, 30d or 90d.');
+      const period = (args[1] ?? DEFAULT_UPTIME_PERIOD).toLowerCase();
+      if (!isUptimePeriod(period)) return err(kind, `"${args[1]!.slice(0, 20)}" is not a period I keep; use one of ${Object.keys(UPTIME_PERIODS).join(', ')}.`);
+      return { ok: true, command: { kind, target: cleanTarget(args[0]!), period } };
+    }
+    case 'page': {
+      if (args.length === 0) return { ok: true, command: { kind } };
+      if (args.length === 1 && args[0]!.toLowerCase() === 'off') return { ok: true, command: { kind, off: true } };
+      return err(kind, '"page" takes nothing, or "off" to retire the page.');
     }
     case 'mute': {
       if (args.length !== 2) return err(kind, 'Name the service and how long, like: /isdown mute github 2h');

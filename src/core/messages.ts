@@ -5,6 +5,7 @@ import { downtime, tellStory, type ClockFormat, type Incident } from './incident
 import type { AlertEvent } from './monitor.ts';
 import { daysLeft, type CertNotice } from './certificate.ts';
 import type { ProbeResult, Target, VerdictState } from './types.ts';
+import type { Chart } from './uptime.ts';
 
 /**
  * The neutral message every adapter renders in its own idiom (Block Kit, embed, terminal).
@@ -40,6 +41,8 @@ export interface Message {
   readonly at?: number;
   /** What an alert is about, as data: a receiver of outbound webhooks reads it rather than the words. */
   readonly alert?: AlertFacts;
+  /** A picture of the numbers: a PNG in Slack and Discord, a sparkline in the console. */
+  readonly chart?: Chart;
 }
 
 export interface AlertFacts {

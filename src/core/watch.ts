@@ -1,3 +1,4 @@
+import type { DaySummary } from './uptime.ts';
 import { createHash } from 'node:crypto';
 import type { Incident } from './incident.ts';
 import type { MonitorState } from './monitor.ts';
@@ -138,6 +139,13 @@ export interface ChannelMonitor {
   readonly record: MonitorRecord;
   readonly watch: Watch;
   readonly state?: MonitorState;
+}
+
+export interface ServiceUptime {
+  readonly record: MonitorRecord;
+  /** Stored days (with the hours not yet written added in), by UTC day number. */
+  readonly days: ReadonlyMap<number, DaySummary>;
+  readonly incidents: readonly Incident[];
 }
 
 export interface ServiceHistory {

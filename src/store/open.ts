@@ -19,8 +19,18 @@ export interface StoreHandle {
   /** Leases in the shared store (Redis, Postgres); absent for the embedded one-process store. */
   readonly leases?: LeaseBackend;
   health(): StoreHealth;
+  /**
+   * Deletes what has expired (SQLite, Postgres: keyv drops an expired value only when it is read,
+   * so without this the store would grow past ISDOWN_RETENTION). Redis expires keys itself.
+   * Runs every hour on its own; returns how many values went.
+   */
+  sweep(now?: number): Promise<number>;
   close(): Promise<void>;
 }
+
+/** How often the expiry sweep runs, and how many keys one step reads. */
+const SWEEP_EVERY_MS = 3_600_000;
+const SWEEP_STEP = 1_000;
 
 export interface StoreOptions {
   readonly prefix?: string;
@@ -68,13 +78,41 @@ export async function openStore(url: string, opts: StoreOptions = {}): Promise<S
     onChange: (h) => log(h.ok ? `isdown: the store (${shown}) answers again` : `isdown: the store (${shown}) is failing: ${h.error}`),
   });
   const shared = leases;
+  const sweeper = typeof store.sweepStep === 'function' ? (store as { sweepStep(after: string, limit: number, now: number): Promise<{ next?: string; deleted: number }> }) : undefined;
+  let sweeping: Promise<number> | undefined;
+  const sweep = (now = Date.now()): Promise<number> =>
+    (sweeping ??= (async () => {
+      let deleted = 0;
+      let after: string | undefined = '';
+      try {
+        while (sweeper && after !== undefined) {
+          const step: { next?: string; deleted: number } = await sweeper.sweepStep(after, SWEEP_STEP, now);
+          deleted += step.deleted;
+          after = step.next;
+          // Other work goes between steps.
+          await new Promise((r) => setImmediate(r));
+        }
+        return deleted;
+      } finally {
+        sweeping = undefined;
+      }
+    })());
+  const sweepTimer = sweeper
+    ? setInterval(() => {
+        sweep().catch((err: unknown) => log(`isdown: store: the expiry sweep failed (${err instanceof Error ? err.message : String(err)}); it runs again in an hour`));
+      }, SWEEP_EVERY_MS)
+    : undefined;
+  sweepTimer?.unref();
+  closers.unshift(async () => clearInterval(sweepTimer));
   return {
+    sweep,
     url: shown,
     kv,
     lock: shared ? leaseLocks(shared) : localLocks(),
     ...(shared ? { leases: shared } : {}),
     health: () => kv.health(),
     async close() {
+      await sweeping?.catch(() => undefined);
       for (const c of closers) await c().catch(() => undefined);
       await shared?.close();
     },

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { describeStoreError } from './guarded.ts';
+import { expiryOf } from './sqlite-kv.ts';
 
 /**
  * A keyv store on PostgreSQL, with the table layout of @keyv/postgres (so data written by either
@@ -61,6 +62,15 @@ export class PostgresKv extends EventEmitter {
   async has(key: string): Promise<boolean> {
     const r = await this.q(`SELECT 1 FROM ${this.opts.table} WHERE key = $1`, [key]);
     return r.rows.length > 0;
+  }
+
+  /** One step of the expiry sweep (see SqliteKv.sweepStep). */
+  async sweepStep(after: string, limit: number, now: number): Promise<{ next?: string; deleted: number }> {
+    const r = await this.q(`SELECT key, value FROM ${this.opts.table} WHERE key > $1 ORDER BY key LIMIT $2`, [after, limit]);
+    const rows = r.rows as { key: string; value: string }[];
+    const expired = rows.filter((row) => expiryOf(row.value) < now).map((row) => row.key);
+    if (expired.length) await this.q(`DELETE FROM ${this.opts.table} WHERE key = ANY($1)`, [expired]);
+    return { ...(rows.length === limit ? { next: rows[rows.length - 1]!.key } : {}), deleted: expired.length };
   }
 
   async clear(): Promise<void> {

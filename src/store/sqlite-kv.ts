@@ -1,6 +1,14 @@
 import { EventEmitter } from 'node:events';
 import Database from 'libsql';
 
+/** The expiry keyv wrote at the end of a stored value (`…,"expires":1803600000000}`); Infinity when none. */
+export function expiryOf(stored: string): number {
+  const at = stored.lastIndexOf('"expires":');
+  if (at < 0 || !stored.endsWith('}')) return Infinity;
+  const n = Number(stored.slice(at + 10, -1));
+  return Number.isFinite(n) ? n : Infinity;
+}
+
 /**
  * A keyv store on an embedded SQLite file, through libsql: its binary ships inside its npm
  * package (@libsql/linux-x64-gnu and siblings), so installing compiles and downloads nothing.
@@ -64,6 +72,21 @@ export class SqliteKv extends EventEmitter {
 
   async has(key: string): Promise<boolean> {
     return this.open().get.get(key) !== undefined;
+  }
+
+  /**
+   * One step of the expiry sweep: keyv keeps a value's expiry inside it and drops it only when
+   * read, so days and incidents nobody reads again would stay for ever. Walks the keys in order,
+   * `limit` at a time (an index range each step, so the synchronous driver never holds the event
+   * loop for a whole-table scan); returns where to go on from, or undefined at the end.
+   */
+  async sweepStep(after: string, limit: number, now: number): Promise<{ next?: string; deleted: number }> {
+    const { db } = this.open();
+    const rows = db.prepare(`SELECT key, value FROM ${this.opts.table} WHERE key > ? ORDER BY key LIMIT ?`).all(after, limit) as { key: string; value: string }[];
+    const expired = rows.filter((r) => expiryOf(r.value) < now).map((r) => r.key);
+    const del = this.open().del;
+    if (expired.length) db.transaction(() => expired.forEach((k) => del.run(k)))();
+    return { ...(rows.length === limit ? { next: rows[rows.length - 1]!.key } : {}), deleted: expired.length };
   }
 
   async clear(): Promise<void> {

@@ -12,6 +12,9 @@ import { createMonitorRepository } from '../../src/store/monitors.ts';
 import { openStore, type StoreHandle } from '../../src/store/open.ts';
 import { createOutboxRepository, type OutboxEntry } from '../../src/store/outbox.ts';
 import { createReportRepository } from '../../src/store/reports.ts';
+import { createRollupRepository } from '../../src/store/rollups.ts';
+import { createPageRepository, SLUG_PATTERN } from '../../src/store/pages.ts';
+import { DAY_MS, dayOf, emptyRollup, HOUR_MS, hourOf, tally } from '../../src/core/rollup.ts';
 import { DATABASE_URL, dropRedisPrefix, REDIS_URL, uniquePrefix } from '../support/services.ts';
 import { scratchDir } from '../support/run-isdown.ts';
 
@@ -83,6 +86,62 @@ for (const b of backends) {
       assert.equal(kept!.id, 'inc-1');
       assert.ok(kept!.closedAt !== undefined && kept!.unwatchedAt === kept!.closedAt);
       assert.deepEqual(await repo.counts(channel(1), 'U1'), { channel: 0, person: 0 });
+    });
+
+    it('rollups: hours add up, a day is folded after 48 h, and expires with retention', async () => {
+      const { store } = await fresh('roll');
+      let clock = Date.UTC(2026, 10, 20, 10, 30);
+      const rollups = createRollupRepository(store.kv, { retentionMs: 3 * DAY_MS, now: () => clock });
+      const hourly = (at: number, n: number, failures: number) => {
+        const r = emptyRollup();
+        for (let i = 0; i < n; i++) tally(r, { state: i < failures ? 'down' : 'up', latencyMs: 120 });
+        return new Map([[hourOf(at), r]]);
+      };
+      await rollups.add('m1', hourly(clock, 30, 0));
+      await rollups.add('m1', hourly(clock, 30, 3));
+      await rollups.add('m1', hourly(clock + HOUR_MS, 60, 0));
+      const today = dayOf(clock);
+      let read = (await rollups.days('m1', today, today)).get(today)!;
+      assert.equal(read.hours.size, 2, 'kept hourly while recent');
+      assert.deepEqual([read.total.checks, read.total.failures], [120, 3]);
+      assert.equal(read.hours.get(hourOf(clock))!.checks, 60, 'two writes to one hour add up');
+      // Three days on, a write to that day's monitor folds the old day into one summary.
+      clock += 3 * DAY_MS;
+      await rollups.add('m1', hourly(clock, 1, 0));
+      read = (await rollups.days('m1', today, today)).get(today)!;
+      assert.equal(read.hours.size, 0, 'folded: no hours left');
+      assert.deepEqual([read.total.checks, read.total.failures, read.total.maxMs], [120, 3, 120]);
+      const raw = JSON.stringify(await store.kv.get(`rollup:m1:${today}`));
+      assert.ok(raw.length < 60, `a folded day is a few numbers: ${raw}`);
+      // Retention bounds it: a day written with 50 ms of retention left is gone 50 ms later, from
+      // the disk too (keyv drops an expired SQLite or Postgres row only when it is read; the
+      // sweep deletes those nobody reads). Redis expires it itself.
+      const lastDay = today + 10;
+      clock = (lastDay + 1) * DAY_MS + 3 * DAY_MS - 50;
+      await rollups.add('m2', hourly(lastDay * DAY_MS, 5, 0));
+      assert.equal((await rollups.days('m2', lastDay, lastDay)).get(lastDay)?.total.checks, 5);
+      await new Promise((r) => setTimeout(r, 120));
+      const swept = await store.sweep();
+      if (b.name === 'Redis') assert.equal(swept, 0, 'Redis expires keys itself');
+      else assert.ok(swept >= 1, `the sweep deleted the expired day (${swept})`);
+      assert.equal(await store.sweep(), 0, 'nothing left to sweep');
+      assert.equal((await rollups.days('m2', lastDay, lastDay)).size, 0);
+      assert.equal((await rollups.days('m1', today, today)).size, 1, 'a day inside retention stays');
+    });
+
+    it('status pages: one slug per channel, unguessable, retired for good', async () => {
+      const { store } = await fresh('page');
+      const pages = createPageRepository(store.kv, store.lock);
+      const slug = await pages.slug(channel(1));
+      assert.match(slug, SLUG_PATTERN);
+      assert.equal(await pages.slug(channel(1)), slug, 'asking again answers the same page');
+      assert.notEqual(await pages.slug(channel(2)), slug);
+      assert.deepEqual(await pages.channelOf(slug), channel(1));
+      assert.equal(await pages.retire(channel(1)), true);
+      assert.equal(await pages.channelOf(slug), undefined);
+      assert.equal(await pages.retire(channel(1)), false);
+      assert.notEqual(await pages.slug(channel(1)), slug, 'a new page gets a new address');
+      assert.equal(await pages.channelOf('../../etc/passwd'), undefined);
     });
 
     it('outbox: enqueue once, pending, delivered is remembered', async () => {

@@ -3,6 +3,7 @@ import { DEFAULT_THRESHOLDS } from '../../src/core/monitor.ts';
 import type { ProbeResult } from '../../src/core/types.ts';
 import type { MonitorRepository } from '../../src/store/monitors.ts';
 import { quietNotifier } from './notifier.ts';
+import type { RollupRepository } from '../../src/store/rollups.ts';
 
 /** A 200 OK from the URL asked, for scheduler tests that only care that a check ran. */
 export function answered(url: string, at: number): ProbeResult[] {
@@ -19,6 +20,7 @@ export function bareScheduler(opts: {
   concurrency: number;
   perHostConcurrency: number;
   now?: () => number;
+  rollups?: RollupRepository;
 }): Watcher {
   return createWatcher({
     repo: opts.repo,
@@ -29,6 +31,7 @@ export function bareScheduler(opts: {
     concurrency: opts.concurrency,
     perHostConcurrency: opts.perHostConcurrency,
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.rollups ? { rollups: opts.rollups } : {}),
     autoStart: false,
   });
 }
