@@ -3,6 +3,7 @@ import type { Bot } from '../src/core/bot.ts';
 import type { ChatAdapter } from '../src/core/notify.ts';
 import type { KeyValue } from '../src/core/store-port.ts';
 import type { CompleteServices } from '../src/core/types.ts';
+import type { Chart } from '../src/core/uptime.ts';
 
 /**
  * The one interface a chat platform plugs in through: alerts go out through `alerts` (the core's
@@ -54,10 +55,12 @@ export interface PlatformSettings {
 /** A POST through the SSRF guard and its time limits; rejects with the reason when nothing answered. */
 export type GuardedPost = (url: string, body: string, headers: Readonly<Record<string, string>>) => Promise<{ status: number; retryAfterMs?: number }>;
 
-/** What the process lends a platform: a POST through the SSRF guard, and the watches file's webhook URLs. */
+/** What the process lends a platform: a POST through the SSRF guard, the watches file's webhook URLs, and charts drawn as PNG. */
 export interface PlatformServices {
   readonly post: GuardedPost;
   readonly webhookUrls: ReadonlyMap<string, string>;
+  /** A message's chart as a PNG (uptime, history), for platforms that show images. */
+  readonly renderChart?: (chart: Chart) => Uint8Array;
 }
 
 export interface PlatformFactory {

@@ -1,6 +1,7 @@
 import { parseDuration } from '../../src/core/duration.ts';
 import { HISTORY_WINDOW, type Command } from '../../src/core/commands.ts';
 import { METHODS } from '../../src/core/conditions.ts';
+import { UPTIME_PERIODS } from '../../src/core/uptime.ts';
 
 /**
  * /isdown as Discord subcommands with typed options. The same grammar as everywhere: each
@@ -46,6 +47,18 @@ export const ISDOWN_COMMAND = {
     { type: SUB, name: 'unwatch', description: 'Stop watching it in this channel', options: [service()] },
     { type: SUB, name: 'list', description: 'What this channel watches, and the state of each' },
     { type: SUB, name: 'history', description: 'Past incidents, as a timeline', options: [service(), { type: STRING, name: 'window', description: 'How far back, like 7d', required: false, max_length: 10 }] },
+    {
+      type: SUB,
+      name: 'uptime',
+      description: 'Uptime %, response times and a chart',
+      options: [service(), { type: STRING, name: 'period', description: 'Over the last 24h, 7d (default), 30d or 90d', required: false, choices: Object.keys(UPTIME_PERIODS).map((p) => ({ name: p, value: p })) }],
+    },
+    {
+      type: SUB,
+      name: 'page',
+      description: "This channel's public status page (answers its address, only to you)",
+      options: [{ type: STRING, name: 'action', description: 'off retires the page: its address stops working', required: false, choices: [{ name: 'off', value: 'off' }] }],
+    },
     { type: SUB, name: 'report', description: '"It is down for me": tell other servers', options: [service()] },
     { type: SUB, name: 'mute', description: 'Silence alerts here for a while', options: [service(), { type: STRING, name: 'for', description: 'How long, like 2h', required: true, max_length: 20 }] },
     { type: SUB, name: 'unmute', description: 'End a mute early', options: [service()] },
@@ -53,7 +66,7 @@ export const ISDOWN_COMMAND = {
       type: SUB,
       name: 'help',
       description: 'How to use isdown',
-      options: [{ type: STRING, name: 'command', description: 'One command', required: false, choices: ['check', 'watch', 'unwatch', 'list', 'history', 'report', 'mute', 'unmute'].map((c) => ({ name: c, value: c })) }],
+      options: [{ type: STRING, name: 'command', description: 'One command', required: false, choices: ['check', 'watch', 'unwatch', 'list', 'history', 'uptime', 'page', 'report', 'mute', 'unmute'].map((c) => ({ name: c, value: c })) }],
     },
   ],
 } as const;
@@ -76,6 +89,10 @@ export function toGrammar(sub: string, opt: OptionReader): string {
       return ['watch', 'push', quote(opt('name') ?? ''), ...(opt('every') ? ['every', quote(opt('every')!)] : [])].join(' ');
     case 'history':
       return `history ${quote(svc)}${opt('window') ? ` ${quote(opt('window')!)}` : ''}`;
+    case 'uptime':
+      return `uptime ${quote(svc)}${opt('period') ? ` ${quote(opt('period')!)}` : ''}`;
+    case 'page':
+      return opt('action') === 'off' ? 'page off' : 'page';
     case 'mute':
       return `mute ${quote(svc)} ${quote(opt('for') ?? '')}`;
     case 'help':

@@ -23,9 +23,14 @@ import type { ChannelRef } from '../../src/core/watch.ts';
 import { buttonCommand, toGrammar } from './commands.ts';
 import { toDiscord } from './embeds.ts';
 import type { PlatformFactory } from '../platform.ts';
+import { chartDescription, type Chart } from '../../src/core/uptime.ts';
+
+const CHART_FILE = 'isdown-chart.png';
 
 export interface DiscordSettings {
   readonly token: string;
+  /** Draws a message's chart (uptime, history) as a PNG, attached to the answer. */
+  readonly renderChart?: (chart: Chart) => Uint8Array;
   /** REST base including /api; the gateway address comes from GET /gateway/bot under it. */
   readonly apiUrl?: string;
 }
@@ -141,13 +146,29 @@ export function createDiscord(settings: DiscordSettings): DiscordIntegration {
         // The role only; what it allows is the core's decision (src/core/policy.ts).
         isAdmin: async () => Boolean(i.memberPermissions?.has(PermissionFlagsBits.ManageGuild)),
       });
-      const payload = (m: Message) => toDiscord(m);
+      /** The embed, and the chart as an attached PNG that the embed shows; without it if it cannot be drawn. */
+      const payload = (m: Message) => {
+        const p = toDiscord(m);
+        if (!m.chart || !settings.renderChart) return p;
+        try {
+          const png = settings.renderChart(m.chart);
+          return {
+            ...p,
+            embeds: p.embeds.map((e, i) => (i === 0 ? { ...e, image: { url: `attachment://${CHART_FILE}` } } : e)),
+            files: [{ attachment: Buffer.from(png), name: CHART_FILE, description: chartDescription(m.chart).slice(0, 1_024) }],
+          };
+        } catch (err) {
+          deps.log(`isdown: discord: the chart could not be drawn (${err instanceof Error ? err.message : String(err)}); answering without it`);
+          return p;
+        }
+      };
 
       const onCommand = async (i: ChatInputCommandInteraction) => {
         const sub = i.options.getSubcommand();
         const text = toGrammar(sub, (name) => i.options.getString(name));
         // A heartbeat's answer holds its secret URL: it never passes through a public reply.
-        const privately = sub === 'help' || sub === 'list' || sub === 'heartbeat';
+        // A status page's address is its only secret too.
+        const privately = sub === 'help' || sub === 'list' || sub === 'heartbeat' || sub === 'page';
         if (privately) {
           await i.reply({ ...payload(await deps.bot.handle(text, requester(i))), flags: MessageFlags.Ephemeral });
           return;
@@ -229,8 +250,8 @@ export function createDiscord(settings: DiscordSettings): DiscordIntegration {
 export const discordPlatform: PlatformFactory = {
   name: 'discord',
   enabled: (s) => Boolean(s.discord.token),
-  create(s) {
-    const discord = createDiscord({ token: s.discord.token!, ...(s.discord.apiUrl ? { apiUrl: s.discord.apiUrl } : {}) });
+  create(s, _kv, services) {
+    const discord = createDiscord({ token: s.discord.token!, ...(s.discord.apiUrl ? { apiUrl: s.discord.apiUrl } : {}), ...(services?.renderChart ? { renderChart: services.renderChart } : {}) });
     return {
       name: 'discord',
       alerts: discord.adapter,

@@ -8,7 +8,8 @@ import { DeliveryError, type ChatAdapter, type DeliveryKey, type PlatformRef } f
 import type { ChannelRef } from '../../src/core/watch.ts';
 import type { PlatformFactory } from '../platform.ts';
 import { ackFirstListener } from './ack-first.ts';
-import { ACTION_IDS, toSlack } from './blocks.ts';
+import { ACTION_IDS, SLACK_LIMITS, toSlack, type SlackBlock } from './blocks.ts';
+import { chartDescription, type Chart } from '../../src/core/uptime.ts';
 
 const { App, HTTPReceiver, LogLevel } = bolt;
 type WebClient = InstanceType<typeof bolt.webApi.WebClient>;
@@ -93,7 +94,7 @@ function deliveryError(err: unknown): DeliveryError {
   return new DeliveryError(slackError ?? e.message ?? String(err), slackError ? { code: slackError } : {});
 }
 
-export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegration {
+export function createSlack(settings: SlackSettings, kv: KeyValue, renderChart?: (chart: Chart) => Uint8Array): SlackIntegration {
   const oauth = Boolean(settings.clientId && settings.clientSecret);
   const installations = keyvInstallationStore(kv);
   // The outbox owns retries: the client makes one attempt, with a time limit, and hands a 429 back
@@ -213,7 +214,7 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
               clientId: settings.clientId!,
               clientSecret: settings.clientSecret!,
               stateSecret: settings.stateSecret!,
-              scopes: ['commands', 'chat:write', 'chat:write.public', 'users:read'],
+              scopes: ['commands', 'chat:write', 'chat:write.public', 'users:read', 'files:write'],
               installationStore: installations,
               installerOptions: { directInstall: true, installPath: INSTALL_PATH, redirectUriPath: REDIRECT_PATH, clientOptions: { ...clientOptions } },
             }
@@ -258,12 +259,38 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
        * The answer. After a "checking…" placeholder it replaces the placeholder in place when it is
        * for the channel; a private answer (an error) removes the placeholder and comes privately.
        */
-      const respondWith = async (respond: (m: Record<string, unknown>) => Promise<unknown>, message: Message, placeholder: boolean) => {
+      const respondWith = async (respond: (m: Record<string, unknown>) => Promise<unknown>, message: Message, placeholder: boolean, teamId: string) => {
         const visible = message.visibility === 'channel';
         if (placeholder && !visible) await respond({ delete_original: true });
-        await respond({ response_type: visible ? 'in_channel' : 'ephemeral', replace_original: placeholder && visible, ...toSlack(message) });
+        const rendered = toSlack(message);
+        const base = { response_type: visible ? 'in_channel' : 'ephemeral', replace_original: placeholder && visible, ...rendered };
+        const image = rendered.blocks.length < SLACK_LIMITS.blocks ? await chartBlock(teamId, message) : undefined;
+        if (!image) return void (await respond(base));
+        // Slack may refuse the image (the file still processing): the words go out regardless.
+        await respond({ ...base, blocks: [...rendered.blocks, image] }).catch(async (err: unknown) => {
+          deps.log(`isdown: slack refused the chart (${String(err)}); answering without it`);
+          await respond(base);
+        });
       };
-      const safely = async (respond: (m: Record<string, unknown>) => Promise<unknown>, work: () => Promise<Message>, checking?: string) => {
+      /**
+       * A message's chart as an image block: the PNG is uploaded as a file of the app's own,
+       * shared in no channel, and shown by its id. Without the files:write scope (an app
+       * installed before charts) the answer comes without it.
+       */
+      const chartBlock = async (teamId: string, message: Message): Promise<SlackBlock | undefined> => {
+        if (!message.chart || !renderChart) return undefined;
+        try {
+          const png = renderChart(message.chart);
+          const up = await call(teamId, (c) => c.files.uploadV2({ file: Buffer.from(png), filename: 'isdown-chart.png', title: message.chart!.title.slice(0, 200) }));
+          const id = (up as { files?: { files?: { id?: string }[] }[] }).files?.[0]?.files?.[0]?.id;
+          if (!id) return undefined;
+          return { type: 'image', slack_file: { id }, alt_text: chartDescription(message.chart).slice(0, 2_000), title: { type: 'plain_text', text: message.chart.title.slice(0, 2_000) } };
+        } catch (err) {
+          deps.log(`isdown: slack: the chart could not be uploaded (${err instanceof Error ? err.message : String(err)}); answering without it`);
+          return undefined;
+        }
+      };
+      const safely = async (respond: (m: Record<string, unknown>) => Promise<unknown>, teamId: string, work: () => Promise<Message>, checking?: string) => {
         // A check can take up to 20 s: the channel sees at once that it is under way.
         const placeholder = checking
           ? await respond({ response_type: 'in_channel', replace_original: false, text: `⏳ Checking ${checking}… (up to 20 s)` }).then(
@@ -278,7 +305,7 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
           deps.log(`isdown: slack command failed: ${err instanceof Error ? err.message : String(err)}`);
           message = errorMessage('Something went wrong inside isdown; the error is in its log. Try again in a moment.');
         }
-        await respondWith(respond, message, placeholder).catch((err: unknown) => deps.log(`isdown: slack response_url failed: ${String(err)}`));
+        await respondWith(respond, message, placeholder, teamId).catch((err: unknown) => deps.log(`isdown: slack response_url failed: ${String(err)}`));
       };
 
       app.command('/isdown', async ({ command, ack, respond }) => {
@@ -286,7 +313,7 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
         await ack();
         const parsed = parseCommand(command.text);
         const checking = parsed.ok && parsed.command.kind === 'check' && parsed.command.target ? parsed.command.target : undefined;
-        void safely(respond, () => deps.bot.handle(command.text, requester(command.team_id, command.channel_id, command.user_id)), checking);
+        void safely(respond, command.team_id, () => deps.bot.handle(command.text, requester(command.team_id, command.channel_id, command.user_id)), checking);
       });
 
       const fromAction = (body: { team?: { id: string } | null; channel?: { id: string }; user: { id: string }; container?: { channel_id?: string } }) =>
@@ -299,7 +326,7 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
           if (!command) return;
           // No placeholder here: a button's response_url points at the message that carries the
           // button (an alert), and replacing "the original" would overwrite that alert.
-          void safely(respond, () => deps.bot.run(command, fromAction(body as never)));
+          void safely(respond, fromAction(body as never).tenant, () => deps.bot.run(command, fromAction(body as never)));
         });
       onButton(ACTION_IDS.recheck, (v) => (v ? { kind: 'check', target: v } : null));
       onButton(ACTION_IDS.watch, (v) => (v ? { kind: 'watch', target: v } : null));
@@ -336,8 +363,8 @@ export function createSlack(settings: SlackSettings, kv: KeyValue): SlackIntegra
 export const slackPlatform: PlatformFactory = {
   name: 'slack',
   enabled: (s) => Boolean(s.slack.botToken || s.slack.clientId),
-  create(s, kv) {
-    const slack = createSlack(s.slack, kv);
+  create(s, kv, services) {
+    const slack = createSlack(s.slack, kv, services?.renderChart);
     return {
       name: 'slack',
       alerts: slack.adapter,

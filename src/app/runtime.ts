@@ -11,6 +11,7 @@ import { createReportRepository } from '../store/reports.ts';
 import { createRollupRepository } from '../store/rollups.ts';
 import { createPageRepository, type PageRepository } from '../store/pages.ts';
 import { cacheCrowd } from './crowd-cache.ts';
+import { chartPng } from './chart-png.ts';
 import { createChecker, type Checker } from './checker.ts';
 import type { Config } from './config.ts';
 import { createNotifier, type Notifier } from './notifier.ts';
@@ -113,7 +114,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     let pages: PageRepository | undefined;
     // The watches file's webhooks, read by the webhook adapter at each delivery.
     const webhookUrls = new Map<string, string>();
-    const services: PlatformServices = { post: (url, body, headers) => checker.prober.post(url, body, headers), webhookUrls };
+    const services: PlatformServices = { post: (url, body, headers) => checker.prober.post(url, body, headers), webhookUrls, renderChart: chartPng };
     const chatAdapters = typeof opts.adapters === 'function' ? opts.adapters(store, services) : (opts.adapters ?? []);
     if (chatAdapters.length) {
       const adapters = new Map(chatAdapters.map((a) => [a.platform, a]));

@@ -153,6 +153,30 @@ describe('the real discord.js against a fake Discord', () => {
     }
   });
 
+  it('answers uptime with its chart attached as a PNG that the embed shows; the page only privately', async () => {
+    site.set('/charted', { kind: 'ok', body: 'fine' });
+    const w = discord.interact(command('watch', { service: `${site.url}/charted`, every: '1s' }));
+    await until(() => discord.responses.get(w)?.original, 'watch answer');
+    await until(() => (site.hits.get('/charted') ?? 0) >= 2, 'two rounds');
+    const id = discord.interact(command('uptime', { service: `127.0.0.1:${site.port}/charted`, period: '24h' }));
+    const r = await until(() => discord.responses.get(id)?.original && discord.responses.get(id), 'uptime answer').catch((e: Error) => { throw new Error(`${e.message} ${logs.join(' / ')} ${JSON.stringify(discord.calls.slice(-4))} ${JSON.stringify(discord.responses.get(id))}`); });
+    const embed = (r.original!.embeds as { title: string; image?: { url: string } }[])[0]!;
+    assert.match(embed.title, /\/charted: 100 % up over the last 24h/);
+    assert.equal(embed.image?.url, 'attachment://isdown-chart.png');
+    const files = r.original!.files as { filename: string; data: Buffer }[];
+    assert.equal(files.length, 1);
+    assert.equal(files[0]!.filename, 'isdown-chart.png');
+    assert.equal(files[0]!.data.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', 'a PNG');
+    const attachments = r.original!.attachments as { description?: string }[];
+    assert.match(attachments[0]!.description ?? '', /average response time per hour as a line/);
+
+    const page = discord.interact(command('page', {}));
+    const p = await until(() => discord.responses.get(page), 'page answer');
+    assert.equal(p.type, 4, 'answered at once, privately');
+    assert.equal((p.data!.flags as number) & 64, 64);
+    assert.match(JSON.stringify(p.data!.embeds), /\/status\/[A-Za-z0-9_-]{22}/);
+  });
+
   it('autocompletes service names from the catalog within 25 choices', async () => {
     const id = discord.interact({
       type: 4,

@@ -108,6 +108,33 @@ describe('the real Bolt against a fake Slack', () => {
     assert.deepEqual(slack.shown('check-typo').map((m) => m.response_type), ['ephemeral'], 'nothing left in the channel');
   });
 
+  it('answers uptime with its chart: a PNG uploaded as a file of the app, shown in an image block', async () => {
+    site.set('/charted', { kind: 'ok', body: 'fine' });
+    await sendToBot(events, command(`watch ${site.url}/charted every 1s`, { id: 'chart-watch' }), { secret: SECRET });
+    await until(() => slack.shown('chart-watch').find((m) => /Watching/.test(String(m.text))), 'the watch');
+    await until(() => (site.hits.get('/charted') ?? 0) >= 2, 'two rounds');
+    await sendToBot(events, command(`uptime 127.0.0.1:${site.port}/charted 24h`, { id: 'chart-1' }), { secret: SECRET });
+    const answer = await until(() => slack.shown('chart-1')[0], 'the uptime answer');
+    assert.match(String(answer.text), /127\.0\.0\.1:\d+\/charted: 100 % up over the last 24h/);
+    const image = (answer.blocks as { type: string; slack_file?: { id: string }; alt_text?: string }[]).find((b) => b.type === 'image');
+    assert.ok(image?.slack_file?.id, `an image block naming the uploaded file: ${logs.join(' / ')} ${JSON.stringify(slack.calls.slice(-5))}`);
+    assert.match(image.alt_text!, /average response time per hour as a line/);
+    const file = slack.files.get(image.slack_file.id)!;
+    assert.ok(file.completed, 'the upload was completed');
+    assert.equal(file.bytes!.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', 'a PNG');
+    assert.ok(file.bytes!.length > 5_000, `a drawn chart, ${file.bytes!.length} bytes`);
+    assert.equal(file.filename, 'isdown-chart.png');
+  });
+
+  it('answers uptime without the chart when the upload fails, and says why in the log', async () => {
+    slack.rateLimit('files.getUploadURLExternal', 1, 30);
+    await sendToBot(events, command(`uptime 127.0.0.1:${site.port}/charted 7d`, { id: 'chart-2' }), { secret: SECRET });
+    const answer = await until(() => slack.shown('chart-2')[0], 'the uptime answer');
+    assert.match(String(answer.text), /up over the last 7d/);
+    assert.ok(!(answer.blocks as { type: string }[]).some((b) => b.type === 'image'));
+    await until(() => logs.find((l) => /the chart could not be uploaded/.test(l)), 'the log line');
+  });
+
   it('answers help and errors privately', async () => {
     await sendToBot(events, command('help', { id: 'help-1' }), { secret: SECRET });
     await sendToBot(events, command('watch', { id: 'err-1' }), { secret: SECRET });

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseMultipart } from './multipart.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 /**
@@ -90,9 +91,9 @@ export async function startFakeDiscord(opts: { guilds: FakeGuild[]; token?: stri
   let readyPromise = new Promise<void>((r) => (readyResolve = r));
 
   const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => handle(req, res, raw));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
   });
 
   function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -101,7 +102,20 @@ export async function startFakeDiscord(opts: { guilds: FakeGuild[]; token?: stri
     res.end(body === undefined ? undefined : JSON.stringify(body));
   }
 
-  function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string) {
+  function handle(req: http.IncomingMessage, res: http.ServerResponse, bytes: Buffer) {
+    // A message with files comes as multipart/form-data: its JSON in payload_json, each file as files[n].
+    let raw = bytes.toString();
+    let uploads: { index: number; filename: string; data: Buffer }[] = [];
+    if (/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
+      const parts = parseMultipart(req.headers['content-type'], bytes);
+      if (!Array.isArray(parts)) return json(res, 400, { code: 50035, message: 'Invalid Form Body' });
+      raw = parts.find((p) => p.name === 'payload_json')?.data.toString() ?? '';
+      uploads = parts.flatMap((p) => {
+        const m = /^files\[(\d+)\]$/.exec(p.name);
+        return m && p.filename !== undefined ? [{ index: Number(m[1]), filename: p.filename, data: Buffer.from(p.data) }] : [];
+      });
+      if (uploads.some((u) => u.data.length > 10 * 1024 * 1024)) return json(res, 413, { code: 40005, message: 'Request entity too large' });
+    }
     const url = new URL(req.url ?? '/', 'http://x');
     const path = decodeURIComponent(url.pathname).replace(/^\/api\/v10/, '');
     const method = req.method ?? 'GET';
@@ -117,6 +131,15 @@ export async function startFakeDiscord(opts: { guilds: FakeGuild[]; token?: stri
       }
     })();
     if (body === null) return reply(400, { code: 50109, message: 'The request body contains invalid JSON.' });
+    // An embed may show an uploaded file as attachment://<filename>; any other name is refused.
+    const named = JSON.stringify(body.embeds ?? []).match(/attachment:\/\/[^"]+/g) ?? [];
+    const missing = named.find((n) => !uploads.some((u) => `attachment://${u.filename}` === n));
+    if (missing) return reply(400, { code: 50035, message: 'Invalid Form Body', errors: { embeds: { _errors: [{ code: 'UNKNOWN_ATTACHMENT', message: `${missing} is not an attachment of this message.` }] } } });
+    if (uploads.length) {
+      const declared = Array.isArray(body.attachments) ? (body.attachments as { id?: unknown }[]) : [];
+      if (uploads.some((u) => !declared.some((a) => String(a.id) === String(u.index)))) return reply(400, { code: 50035, message: 'Invalid Form Body', errors: { attachments: { _errors: [{ code: 'ATTACHMENT_NOT_DECLARED', message: 'Every file must be listed in attachments.' }] } } });
+      body.files = uploads.map((u) => ({ filename: u.filename, data: u.data }));
+    }
 
     // Webhooks (interaction follow-ups) are authorised by their token, not the bot's.
     const isWebhook = path.startsWith('/webhooks/') || path.startsWith('/interactions/');

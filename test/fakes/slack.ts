@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseMultipart } from './multipart.ts';
 
 /**
  * A Slack Web API on 127.0.0.1 that checks what Slack checks and answers in Slack's shapes:
@@ -36,6 +37,8 @@ export interface FakeSlack {
   readonly apiUrl: string;
   readonly posts: SlackPost[];
   readonly responses: { path: string; body: Record<string, unknown> }[];
+  /** Files uploaded through files.getUploadURLExternal, the upload URL and files.completeUploadExternal. */
+  readonly files: Map<string, { id: string; team: string; filename: string; length: number; title?: string; bytes?: Buffer; completed: boolean }>;
   /** The messages a response_url shows now, after replacements and deletions, oldest first. */
   shown(id: string): Record<string, unknown>[];
   readonly calls: { method: string; status: number; error?: string; at: number; channel?: string }[];
@@ -82,22 +85,52 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let pace: { perChannelPerSecond: number; workspaceBurst: number; workspaceWindowMs: number } | undefined;
   const channelTimes = new Map<string, number[]>();
   const teamTimes = new Map<string, number[]>();
+  const files: FakeSlack['files'] = new Map();
+  let fileCounter = 0;
+  /** An image block names a public URL or a file of Slack's, one of the two, with alt text; a file must be an uploaded, completed image. */
+  const badImage = (blocks: unknown): boolean =>
+    (blocks as { type: string; alt_text?: unknown; image_url?: unknown; slack_file?: { id?: string; url?: string } }[]).some((b) => {
+      if (b.type !== 'image') return false;
+      if (typeof b.alt_text !== 'string' || !b.alt_text || b.alt_text.length > 2_000) return true;
+      if ((b.image_url === undefined) === (b.slack_file === undefined)) return true;
+      if (b.slack_file) {
+        if ((b.slack_file.id === undefined) === (b.slack_file.url === undefined)) return true;
+        const f = b.slack_file.id ? files.get(b.slack_file.id) : undefined;
+        if (!f || !f.completed || !f.bytes || !/\.(png|jpe?g|gif)$/i.test(f.filename)) return true;
+      }
+      return false;
+    });
   let tsCounter = 0;
 
   const readBody = (req: http.IncomingMessage) =>
-    new Promise<string>((resolve) => {
-      let data = '';
-      req.on('data', (c: Buffer) => (data += c.toString()));
-      req.on('end', () => resolve(data));
+    new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks)));
     });
 
   const server = http.createServer(async (req, res) => {
-    const raw = await readBody(req);
+    const bytes = await readBody(req);
+    const raw = bytes.toString();
     const url = new URL(req.url ?? '/', 'http://x');
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
     };
 
+    // The address files.getUploadURLExternal hands out: the file's bytes, as they are.
+    const upload = /^\/upload\/v1\/(F[A-Z0-9]+)$/.exec(url.pathname);
+    if (upload && req.method === 'POST') {
+      const f = files.get(upload[1]!);
+      if (!f || f.bytes) return res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+      // Raw bytes, or a form whose file part holds them (what @slack/web-api sends).
+      if (/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
+        const parts = parseMultipart(req.headers['content-type'], bytes);
+        const file = Array.isArray(parts) ? parts.find((p) => p.filename !== undefined) : undefined;
+        if (!file) return res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad Request');
+        f.bytes = Buffer.from(file.data);
+      } else f.bytes = bytes;
+      return res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${f.bytes.length}`);
+    }
     if (url.pathname.startsWith('/response/')) {
       let body: Record<string, unknown>;
       try {
@@ -105,7 +138,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       } catch {
         return send(400, { ok: false, error: 'invalid_json' });
       }
-      if (body.blocks !== undefined && validBlocks(body.blocks)) return send(400, { ok: false, error: 'invalid_blocks' });
+      if (body.blocks !== undefined && (validBlocks(body.blocks) || badImage(body.blocks))) return send(400, { ok: false, error: 'invalid_blocks' });
       responses.push({ path: url.pathname, body });
       // What the person sees now: replace_original edits the earlier message, delete_original removes it.
       if (body.delete_original === true) shown.delete(url.pathname);
@@ -191,6 +224,35 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const parseBlocks = (v: unknown) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v);
 
     switch (method) {
+      case 'files.getUploadURLExternal': {
+        if (ws.scopes && !ws.scopes.includes('files:write')) return answer(200, { ok: false, error: 'missing_scope', needed: 'files:write', provided: ws.scopes.join(',') });
+        const length = Number(params.length);
+        if (typeof params.filename !== 'string' || !params.filename || !Number.isInteger(length) || length <= 0) return answer(200, { ok: false, error: 'invalid_arguments' });
+        const id = `F${String(++fileCounter).padStart(9, '0')}`;
+        files.set(id, { id, team: teamId, filename: params.filename, length, completed: false });
+        return answer(200, { ok: true, upload_url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/upload/v1/${id}`, file_id: id });
+      }
+      case 'files.completeUploadExternal': {
+        let list: { id?: string; title?: string }[];
+        try {
+          list = typeof params.files === 'string' ? (JSON.parse(params.files) as typeof list) : (params.files as typeof list);
+        } catch {
+          return answer(200, { ok: false, error: 'invalid_arguments' });
+        }
+        if (!Array.isArray(list) || list.length === 0) return answer(200, { ok: false, error: 'invalid_arguments' });
+        for (const item of list) {
+          const f = item.id ? files.get(item.id) : undefined;
+          if (!f || f.team !== teamId || !f.bytes) return answer(200, { ok: false, error: 'file_not_found' });
+          if (f.bytes.length !== f.length) return answer(200, { ok: false, error: 'file_upload_size_mismatch' });
+        }
+        if (params.channel_id !== undefined && channelCheck(params.channel_id)) return answer(200, { ok: false, error: channelCheck(params.channel_id)! });
+        for (const item of list) {
+          const f = files.get(item.id!)!;
+          f.completed = true;
+          if (item.title) f.title = item.title;
+        }
+        return answer(200, { ok: true, files: list.map((i) => ({ id: i.id, title: i.title ?? files.get(i.id!)!.filename, name: files.get(i.id!)!.filename, mimetype: 'image/png' })) });
+      }
       case 'auth.test':
         return answer(200, { ok: true, url: `https://${teamId}.slack.test/`, team: `Team ${teamId}`, user: 'isdown', team_id: teamId, user_id: 'U0BOT', bot_id: 'B0BOT', is_enterprise_install: false });
       case 'users.info': {
@@ -297,6 +359,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     apiUrl: `${url}/api/`,
     posts,
     responses,
+    files,
     calls,
     rateLimit: (method, times, retryAfter) => limited.set(method, { times, retryAfter }),
     hang: (method, times) => hanging.set(method, times),
