@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { tellStory, type ClockFormat } from '../core/incident.ts';
 import { isStoreFailure } from '../core/store-port.ts';
 import { badgeName, badgeSvg, renderStatusPage, statusJson, type PageState, type PageWatch, type StatusPageData } from '../core/status-page.ts';
-import { isUptimePeriod, UPTIME_PERIODS, uptimeReport } from '../core/uptime.ts';
+import { chartOf, isUptimePeriod, UPTIME_PERIODS, uptimeReport } from '../core/uptime.ts';
 import type { ChannelRef } from '../core/watch.ts';
 import type { PageRepository } from '../store/pages.ts';
 import type { Route } from './http.ts';
@@ -30,7 +30,7 @@ export async function gatherPage(src: StatusPageSource, channel: ChannelRef): Pr
     items.map(async (item): Promise<PageWatch> => {
       const seen = await src.watcher.overview(item.record, at - UPTIME_PERIODS['90d']);
       const report = uptimeReport(item.record.target.name, seen.days, seen.incidents, '90d', at);
-      const day = uptimeReport(item.record.target.name, seen.days, seen.incidents, '24h', at);
+      const recent = chartOf(item.record.target.name, seen.days, seen.incidents, UPTIME_PERIODS['24h'], at);
       const state: PageState = !item.state || item.state.unseen ? 'pending' : item.state.health;
       const lastCheckedAt = src.watcher.lastChecked(item.record.key);
       return {
@@ -41,7 +41,7 @@ export async function gatherPage(src: StatusPageSource, channel: ChannelRef): Pr
         ...(lastCheckedAt !== undefined ? { lastCheckedAt } : {}),
         uptime: Object.fromEntries(report.byPeriod.filter((p) => p.uptime !== undefined).map((p) => [p.period, p.uptime!])),
         days: report.chart.points.map((p) => ({ at: p.at, state: p.state, ...(p.uptime !== undefined ? { uptime: p.uptime } : {}) })),
-        recent: day.chart,
+        recent,
         ...(report.p95 !== undefined ? { p95Ms: report.p95 } : {}),
         openIncidents: seen.incidents.filter((i) => i.closedAt === undefined).map((i) => ({ id: i.id, openedAt: i.openedAt, story: tellStory(i, at, src.clock) })),
       };

@@ -120,6 +120,14 @@ const EXTRA_HELP: Partial<Record<CommandName, string[]>> = {
     'method GET|HEAD|POST|…, header "Name: $ISDOWN_HEADER_…" (a variable the operator set, never a value), json "$.status == UP", slower than 2s',
     'tcp://host:port connects; with expect "SSH-" it reads what the server says first',
   ],
+  uptime: [
+    'From the hourly rollups of this channel\'s watch: uptime for every period in one line, incidents and the longest, p50/p95 response time, and a chart (an image in Slack and Discord).',
+    'Kept for ISDOWN_RETENTION (90 days); a check isdown could not make (its own network failing) is not counted.',
+  ],
+  page: [
+    'Answers the address only to you: anyone who has it can see the page (this channel\'s watches, nothing else).',
+    'Beside it: <address>.json, and <address>/badge/<service>.svg (add ?uptime=30d for the uptime). "page off" retires it; a new page gets a new address.',
+  ],
 };
 
 export function helpMessage(topic?: CommandName): Message {

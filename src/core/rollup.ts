@@ -73,9 +73,17 @@ export function mergeRollups(a: Rollup, b: Rollup): Rollup {
   };
 }
 
+/** The sum of many rollups, added into one new accumulator (no rollup of the input is changed). */
 export const sumRollups = (rs: Iterable<Rollup>): Rollup => {
-  let total = emptyRollup();
-  for (const r of rs) total = mergeRollups(total, r);
+  const total = emptyRollup();
+  for (const r of rs) {
+    total.checks += r.checks;
+    total.failures += r.failures;
+    total.degraded += r.degraded;
+    total.sumMs += r.sumMs;
+    if (r.maxMs > total.maxMs) total.maxMs = r.maxMs;
+    for (let i = 0; i < total.hist.length; i++) total.hist[i]! += r.hist[i] ?? 0;
+  }
   return total;
 };
 
@@ -127,24 +135,28 @@ export function decodeRollup(e: unknown): Rollup | undefined {
 }
 
 /**
- * One stored day of one monitor: its hours while they are recent, then one summary for the day.
- * Keys of `h` are hours of the day (UTC), 0–23.
+ * A monitor's recent day, by the hour: keys are hours of the day (UTC), 0–23. Once the day is
+ * HOURLY_KEPT_MS old its total moves into the monitor's History and the day goes.
  */
 export interface StoredDay {
-  h?: Record<string, EncodedRollup>;
-  d?: EncodedRollup;
+  h: Record<string, EncodedRollup>;
+}
+
+/**
+ * A monitor's folded days, one total each by UTC day number, in one value: a 90-day answer reads
+ * it and the few recent days, not 90 values.
+ */
+export interface History {
+  d: Record<string, EncodedRollup>;
 }
 
 export const dayOf = (at: number): number => Math.floor(at / DAY_MS);
 export const hourOf = (at: number): number => Math.floor(at / HOUR_MS) * HOUR_MS;
+/** Whether a day's hours are all older than HOURLY_KEPT_MS, so it is kept as one total. */
+export const isFoldable = (day: number, now: number): boolean => (day + 1) * DAY_MS + HOURLY_KEPT_MS <= now;
 
-/** Adds hourly rollups (epoch-ms hour starts, all in `day`) to a stored day. */
+/** Adds hourly rollups (epoch-ms hour starts; those of other days are left out) to a stored day. */
 export function addToDay(stored: StoredDay | undefined, day: number, hours: ReadonlyMap<number, Rollup>): StoredDay {
-  if (stored?.d) {
-    // Already folded (late data for an old day): it goes into the day's summary.
-    const d = decodeRollup(stored.d) ?? emptyRollup();
-    return { d: encodeRollup(sumRollups([d, ...hours.values()])) };
-  }
   const h: Record<string, EncodedRollup> = { ...(stored?.h ?? {}) };
   for (const [hourStart, r] of hours) {
     if (dayOf(hourStart) !== day) continue;
@@ -155,23 +167,38 @@ export function addToDay(stored: StoredDay | undefined, day: number, hours: Read
   return { h };
 }
 
-/** A day whose hours are all older than HOURLY_KEPT_MS becomes one summary. */
-export function foldDay(stored: StoredDay, day: number, now: number): StoredDay | undefined {
-  if (!stored.h || (day + 1) * DAY_MS + HOURLY_KEPT_MS > now) return undefined;
-  return { d: encodeRollup(sumRollups(Object.values(stored.h).map(decodeRollup).filter((r): r is Rollup => r !== undefined))) };
-}
-
-/** The hours of a stored day (empty once folded), and its total. */
+/** The hours of a stored day, and its total. */
 export function readDay(stored: StoredDay | undefined, day: number): { hours: Map<number, Rollup>; total: Rollup } {
   const hours = new Map<number, Rollup>();
-  if (!stored) return { hours, total: emptyRollup() };
-  if (stored.d) return { hours, total: decodeRollup(stored.d) ?? emptyRollup() };
-  for (const [k, e] of Object.entries(stored.h ?? {})) {
+  for (const [k, e] of Object.entries(stored?.h ?? {})) {
     const hour = Number(k);
     const r = decodeRollup(e);
     if (r && Number.isInteger(hour) && hour >= 0 && hour < 24) hours.set(day * DAY_MS + hour * HOUR_MS, r);
   }
   return { hours, total: sumRollups(hours.values()) };
+}
+
+/** Adds days' totals to a history, dropping the days before `oldestDay` (retention). */
+export function addToHistory(history: History | undefined, totals: ReadonlyMap<number, Rollup>, oldestDay: number): History {
+  const d: Record<string, EncodedRollup> = {};
+  for (const [k, e] of Object.entries(history?.d ?? {})) if (Number(k) >= oldestDay) d[k] = e;
+  for (const [day, r] of totals) {
+    if (day < oldestDay) continue;
+    const have = d[String(day)] ? decodeRollup(d[String(day)]) : undefined;
+    d[String(day)] = encodeRollup(have ? mergeRollups(have, r) : r);
+  }
+  return { d };
+}
+
+/** The days of a history, from `fromDay` on. */
+export function readHistory(history: History | undefined, fromDay: number): Map<number, Rollup> {
+  const out = new Map<number, Rollup>();
+  for (const [k, e] of Object.entries(history?.d ?? {})) {
+    const day = Number(k);
+    const r = decodeRollup(e);
+    if (r && Number.isInteger(day) && day >= fromDay) out.set(day, r);
+  }
+  return out;
 }
 
 /** What one check adds: its verdict, and how long the fastest answer took (a timeout is not an answer's time). */

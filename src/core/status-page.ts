@@ -71,10 +71,19 @@ function responseLine(chart: Chart): string {
   return `<svg class="line" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${escapeXml(label)}"><title>${escapeXml(label)}</title>${shaded}${line}</svg>`;
 }
 
-function watchCard(w: PageWatch, now: number): string {
-  const bars = w.days
-    .map((d) => `<i class="b ${d.state}" title="${escapeXml(`${isoDay(d.at)}: ${d.uptime === undefined ? 'no checks' : `${formatUptime(d.uptime)} up`}`)}"></i>`)
-    .join('');
+/** Dates and numbers only (nothing from outside), so the bar's title needs no escaping. */
+function barsOf(days: PageWatch['days'], dayNames: Map<number, string>): string {
+  let out = '';
+  for (const d of days) {
+    let name = dayNames.get(d.at);
+    if (name === undefined) dayNames.set(d.at, (name = isoDay(d.at)));
+    out += `<i class="b ${d.state}" title="${name}: ${d.uptime === undefined ? 'no checks' : `${formatUptime(d.uptime)} up`}"></i>`;
+  }
+  return out;
+}
+
+function watchCard(w: PageWatch, now: number, dayNames: Map<number, string>): string {
+  const bars = barsOf(w.days, dayNames);
   const incidents = w.openIncidents.length
     ? `<ul class="inc">${w.openIncidents.map((i) => `<li><strong>Since ${escapeXml(iso(i.openedAt))}</strong> — ${escapeXml(i.story)}</li>`).join('')}</ul>`
     : '';
@@ -109,6 +118,8 @@ h1{font-size:22px;margin:0 0 4px}.banner{padding:14px 16px;border-radius:8px;mar
 footer{margin-top:24px}`;
 
 export function renderStatusPage(data: StatusPageData): string {
+  // Every watch shows the same 90 days: each date is written once.
+  const dayNames = new Map<number, string>();
   const troubled = data.watches.filter((w) => w.state === 'down' || w.state === 'partial' || w.state === 'degraded');
   const down = troubled.some((w) => w.state === 'down');
   const banner = data.watches.length === 0 ? ['info', 'This channel watches nothing yet.'] : troubled.length === 0 ? ['up', `All ${data.watches.length} ${data.watches.length === 1 ? 'service is' : 'services are'} operational`] : [down ? 'down' : 'warn', `${troubled.length} of ${data.watches.length} ${data.watches.length === 1 ? 'service has' : 'services have'} problems`];
@@ -125,7 +136,7 @@ export function renderStatusPage(data: StatusPageData): string {
 <main>
 <h1>Service status</h1>
 <div class="banner ${banner[0]}" role="status">${escapeXml(banner[1]!)}</div>
-${data.watches.map((w) => watchCard(w, data.generatedAt)).join('\n')}
+${data.watches.map((w) => watchCard(w, data.generatedAt, dayNames)).join('\n')}
 <footer>Updated ${escapeXml(iso(data.generatedAt))} · checked by isdown from its own network · bars: one day each, colour by the worst that day saw</footer>
 </main>
 </body>

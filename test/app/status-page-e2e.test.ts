@@ -5,13 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { scratchDir, startBot, type BotProcess } from '../support/run-isdown.ts';
-
-/** Where the tests leave what a person should look at: screenshots of the page. */
-export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
-
-/** Debian's chromium, driven by playwright-core: no browser is downloaded. `.ci/run` installs it. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS } from '../support/browser.ts';
 
 /** Run in the page (a string: the tests are compiled without the DOM's types): each text element's colour and the background it sits on. */
 const TEXT_ON_BACKGROUND = `[...document.querySelectorAll('h1, h2, .st, .meta, .axis span, .banner, footer, .inc li')].map((el) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addToDay, DAY_MS, dayOf, decodeRollup, emptyRollup, encodeRollup, foldDay, HOUR_MS, percentile, readDay, sampleOf, tally, uptimeOf, type Rollup } from '../../src/core/rollup.ts';
+import { addToDay, addToHistory, DAY_MS, dayOf, decodeRollup, emptyRollup, encodeRollup, HOUR_MS, isFoldable, percentile, readDay, readHistory, sampleOf, tally, uptimeOf, type Rollup } from '../../src/core/rollup.ts';
 import { chartOf, formatUptime, sparkline, uptimeReport, withPending, type DaySummary } from '../../src/core/uptime.ts';
 import { chartSvg } from '../../src/core/chart-svg.ts';
 import { parseCommand } from '../../src/core/commands.ts';
@@ -58,15 +58,18 @@ describe('rollups', () => {
     for (const bad of [null, 'x', [1, 2], [1, 2, 3, 4, -5], [1, 2, 3, 4, 5, ...new Array(20).fill(1)], [1, 2, 3, 4, Infinity]]) assert.equal(decodeRollup(bad), undefined);
   });
 
-  it('add hours to a day, and fold it into one summary only once it is 48 h old', () => {
+  it('add hours to a day; a day 48 h old becomes one total in the history, which keeps only retention', () => {
     const day = dayOf(NOW);
     const stored = addToDay(addToDay(undefined, day, new Map([[day * DAY_MS + 3 * HOUR_MS, rollup(10, 1)]])), day, new Map([[day * DAY_MS + 3 * HOUR_MS, rollup(10, 0)], [(day + 1) * DAY_MS, rollup(5, 5)]]));
-    assert.deepEqual(Object.keys(stored.h!), ['3'], "another day's hour is not added here");
+    assert.deepEqual(Object.keys(stored.h), ['3'], "another day's hour is not added here");
     assert.equal(readDay(stored, day).total.checks, 20);
-    assert.equal(foldDay(stored, day, NOW), undefined, 'recent: kept hourly');
-    const folded = foldDay(stored, day, (day + 1) * DAY_MS + 48 * HOUR_MS)!;
-    assert.deepEqual(readDay(folded, day), { hours: new Map(), total: rollup(20, 1) });
-    assert.equal(readDay(addToDay(folded, day, new Map([[day * DAY_MS, rollup(4, 0)]])), day).total.checks, 24, 'late data joins the summary');
+    assert.equal(isFoldable(day, NOW), false, 'recent: kept hourly');
+    assert.equal(isFoldable(day, (day + 1) * DAY_MS + 48 * HOUR_MS), true);
+    let history = addToHistory(undefined, new Map([[day - 100, rollup(1, 0)], [day, readDay(stored, day).total]]), day - 90);
+    assert.deepEqual([...readHistory(history, 0).keys()], [day], 'a day past retention is not kept');
+    history = addToHistory(history, new Map([[day, rollup(4, 0)]]), day - 90);
+    assert.equal(readHistory(history, 0).get(day)!.checks, 24, 'late data joins the day');
+    assert.deepEqual([...readHistory(addToHistory(history, new Map(), day + 1), 0).keys()], [], 'pruned as retention moves on');
   });
 });
 

@@ -105,28 +105,36 @@ for (const b of backends) {
       assert.equal(read.hours.size, 2, 'kept hourly while recent');
       assert.deepEqual([read.total.checks, read.total.failures], [120, 3]);
       assert.equal(read.hours.get(hourOf(clock))!.checks, 60, 'two writes to one hour add up');
-      // Three days on, a write to that day's monitor folds the old day into one summary.
+      // Three days on, a write to that day's monitor folds the old day into its history.
       clock += 3 * DAY_MS;
       await rollups.add('m1', hourly(clock, 1, 0));
       read = (await rollups.days('m1', today, today)).get(today)!;
       assert.equal(read.hours.size, 0, 'folded: no hours left');
       assert.deepEqual([read.total.checks, read.total.failures, read.total.maxMs], [120, 3, 120]);
-      const raw = JSON.stringify(await store.kv.get(`rollup:m1:${today}`));
+      assert.equal(await store.kv.get(`rollup:m1:${today}`), undefined, 'the day itself is gone');
+      const raw = String(await store.kv.get('rollhist:m1'));
       assert.ok(raw.length < 60, `a folded day is a few numbers: ${raw}`);
+      // Hours owed for a day already folded join its total; 90 days are one read plus the recent days.
+      await rollups.add('m1', hourly(today * DAY_MS + 5 * HOUR_MS, 10, 10));
+      assert.deepEqual([(await rollups.days('m1', today - 90, dayOf(clock))).get(today)!.total.checks, (await rollups.days('m1', today, today)).get(today)!.total.failures], [130, 13]);
       // Retention bounds it: a day written with 50 ms of retention left is gone 50 ms later, from
       // the disk too (keyv drops an expired SQLite or Postgres row only when it is read; the
       // sweep deletes those nobody reads). Redis expires it itself.
       const lastDay = today + 10;
-      clock = (lastDay + 1) * DAY_MS + 3 * DAY_MS - 50;
-      await rollups.add('m2', hourly(lastDay * DAY_MS, 5, 0));
-      assert.equal((await rollups.days('m2', lastDay, lastDay)).get(lastDay)?.total.checks, 5);
+      let clock2 = (lastDay + 1) * DAY_MS + DAY_MS - 50;
+      const shortLived = createRollupRepository(store.kv, { retentionMs: DAY_MS, now: () => clock2 });
+      await shortLived.add('m2', hourly(lastDay * DAY_MS, 5, 0));
+      assert.equal((await shortLived.days('m2', lastDay, lastDay)).get(lastDay)?.total.checks, 5);
       await new Promise((r) => setTimeout(r, 120));
       const swept = await store.sweep();
       if (b.name === 'Redis') assert.equal(swept, 0, 'Redis expires keys itself');
       else assert.ok(swept >= 1, `the sweep deleted the expired day (${swept})`);
       assert.equal(await store.sweep(), 0, 'nothing left to sweep');
-      assert.equal((await rollups.days('m2', lastDay, lastDay)).size, 0);
-      assert.equal((await rollups.days('m1', today, today)).size, 1, 'a day inside retention stays');
+      clock2 += 100;
+      assert.equal((await shortLived.days('m2', lastDay, lastDay)).size, 0);
+      assert.equal((await rollups.days('m1', today, today)).size, 1);
+      clock += 2 * DAY_MS;
+      assert.equal((await rollups.days('m1', today, today)).size, 0, "two days on, m1's day is past retention too");
     });
 
     it('status pages: one slug per channel, unguessable, retired for good', async () => {
