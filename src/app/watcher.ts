@@ -416,7 +416,11 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       if (opts.metricsPerMonitor) tally((m.sinceStart ??= emptyRollup()), sample);
     }
     await flush(m);
-    if (opts.rollups && m.rollOwed?.size) await writeRollups(m);
+    // A refused rollup write stays owed and is tried at the next round; the store's health says
+    // the store fails. It is not this round's failure: the round's state and alerts are written.
+    if (opts.rollups && m.rollOwed?.size) await writeRollups(m).catch((err: unknown) => {
+      if (!isStoreFailure(err)) throw err;
+    });
   }
 
   /** Adds the check to its hour; a finished hour, or one gathered long enough, is owed to the store. */
@@ -431,24 +435,31 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     if (!m.roll) return;
     const owed = (m.rollOwed ??= new Map());
     const have = owed.get(m.roll.hour);
+    // A new value, never the one being written: writeRollups drops an hour only if it is unchanged.
     owed.set(m.roll.hour, have ? mergeRollups(have, m.roll.r) : m.roll.r);
     m.roll = undefined;
     while (owed.size > MAX_OWED_HOURS) owed.delete(Math.min(...owed.keys()));
   }
 
-  /** Writes the owed hours; on failure they stay owed (added to, never lost to a retry). */
+  /**
+   * Writes the owed hours a day at a time (one store write each), dropping each day's hours once
+   * written: a failure keeps only what was not written, so a retry never counts an hour twice.
+   */
   async function writeRollups(m: Scheduled): Promise<void> {
     const owed = m.rollOwed;
     if (!owed?.size || !opts.rollups) return;
-    m.rollOwed = undefined;
-    try {
-      await opts.rollups.add(m.record.key, owed);
-    } catch (err) {
-      const later = m.rollOwed as Map<number, Rollup> | undefined;
-      for (const [h, r] of later ?? []) owed.set(h, owed.has(h) ? mergeRollups(owed.get(h)!, r) : r);
-      m.rollOwed = owed;
-      throw err;
+    const days = new Map<number, Map<number, Rollup>>();
+    for (const [h, r] of owed) {
+      if (!days.has(dayOf(h))) days.set(dayOf(h), new Map());
+      days.get(dayOf(h))!.set(h, r);
     }
+    for (const hours of days.values()) {
+      await opts.rollups.add(m.record.key, hours);
+      // Hours gathered while the write was in flight were added to the same map: only the
+      // values just written go.
+      for (const [h, r] of hours) if (owed.get(h) === r) owed.delete(h);
+    }
+    if (m.rollOwed === owed && owed.size === 0) m.rollOwed = undefined;
   }
 
   async function overview(record: MonitorRecord, fromMs: number): Promise<ServiceUptime> {

@@ -10,7 +10,7 @@ import { localLocks, type Locks } from './locks.ts';
  * Only the process that schedules a monitor writes its rollups, so the lock is this process's own.
  */
 export interface RollupRepository {
-  /** Adds hourly rollups (keyed by the hour's start) to the stored ones. */
+  /** Adds hourly rollups (keyed by the hour's start) to the stored ones; one write per day they fall in, so give it one day's hours to make it all or nothing. */
   add(key: string, hours: ReadonlyMap<number, Rollup>): Promise<void>;
   /** The stored days from..to (day numbers, inclusive): each day's hours while kept hourly, and its total. */
   days(key: string, fromDay: number, toDay: number): Promise<Map<number, { hours: Map<number, Rollup>; total: Rollup }>>;
@@ -90,7 +90,10 @@ export function createRollupRepository(kv: KeyValue, opts: { retentionMs: number
         });
       }
       if (late.size) await addToHistoryOf(key, late, false);
-      if ((foldedThrough.get(key) ?? -Infinity) < dayOf(now()) - 2) await fold(key);
+      // Folding is housekeeping: the hours above are stored whatever it does. A failed fold is
+      // not this write's failure (the caller would write the hours again); it is tried again at
+      // the next write, as foldedThrough did not move, and the store's health reports the failure.
+      if ((foldedThrough.get(key) ?? -Infinity) < dayOf(now()) - 2) await fold(key).catch(() => undefined);
     },
     async days(key, fromDay, toDay) {
       const recentFrom = Math.max(fromDay, toDay - RECENT_DAYS);

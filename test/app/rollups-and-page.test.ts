@@ -27,13 +27,13 @@ function target(url: string) {
 
 /** A store whose rollup writes fail while `failing` is set (a full disk, say). */
 function flakyRollupStore(kv: KeyValue) {
-  const flags = { failing: false };
+  const flags: { failing: boolean; only?: (key: string) => boolean } = { failing: false };
   const wrapped: KeyValue = {
     get: (k) => kv.get(k),
     has: (k) => kv.has(k),
     delete: (k) => kv.delete(k),
     async set(k, v, ttl) {
-      if (flags.failing && k.startsWith('rollup:')) throw new StoreFailure('SQLITE_FULL: database or disk is full');
+      if (flags.failing && k.startsWith('rollup:') && (!flags.only || flags.only(k))) throw new StoreFailure('SQLITE_FULL: database or disk is full');
       return kv.set(k, v, ttl);
     },
   };
@@ -94,6 +94,31 @@ describe('rollups from the scheduler', () => {
     const after = (await watcher.uptime(A, site.id, t.now() - DAY_MS))[0]!;
     assert.equal(after.days.get(dayOf(t.now()))!.total.checks, 11);
     await watcher.stop();
+  });
+
+  it('never count an hour twice when a write of several days half succeeds', async () => {
+    const t = await setUp();
+    const site = target('https://midnight.example/');
+    const key = monitorKey(site.id, {});
+    const watcher = t.make();
+    await watcher.watch({ channel: A, user: 'U', target: site, everyMs: 60_000 });
+    await watcher.start();
+    t.advance(Date.UTC(2026, 10, 27, 23, 50) - t.now());
+    const before = dayOf(t.now());
+    t.flaky.flags.failing = true;
+    // Ten minutes before midnight and twenty after: two days owed, the store refusing both.
+    for (let i = 0; i < 30; i++) {
+      await watcher.checkNow(key);
+      t.advance(60_000);
+    }
+    // Now only the second day's write fails: the first is written, the second stays owed.
+    t.flaky.flags.only = (k) => k.endsWith(`:${before + 1}`);
+    await watcher.checkNow(key);
+    t.advance(60_000);
+    t.flaky.flags.failing = false;
+    await watcher.stop();
+    const stored = await createRollupRepository(t.kv, { retentionMs: 90 * DAY_MS, now: t.now }).days(key, before, before + 1);
+    assert.deepEqual([stored.get(before)?.total.checks, stored.get(before + 1)?.total.checks], [10, 21], 'each check counted once');
   });
 
   it('write an hour at its end, not once a check', async () => {
