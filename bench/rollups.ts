@@ -81,7 +81,7 @@ async function storeSize(prefix: string, file?: string): Promise<{ logical: numb
     let rows = 0;
     let memory = 0;
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:roll*`, 'COUNT', 2_000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*:roll*`, 'COUNT', 2_000);
       cursor = next;
       rows += keys.length;
       const pipe = redis.pipeline();
@@ -165,7 +165,7 @@ const after = await storeSize(prefix, file);
 let redisTtlDays: { min: number; max: number } | undefined;
 if (values.store === 'redis') {
   const redis = new Redis(REDIS_URL);
-  const [, sample] = await redis.scan('0', 'MATCH', `${prefix}:roll*`, 'COUNT', 5_000);
+  const [, sample] = await redis.scan('0', 'MATCH', `${prefix}*:roll*`, 'COUNT', 5_000);
   const ttls = await Promise.all(sample.slice(0, 1_000).map((k) => redis.pttl(k)));
   redisTtlDays = { min: Math.min(...ttls) / DAY_MS, max: Math.max(...ttls) / DAY_MS };
   await redis.quit();
