@@ -1,10 +1,10 @@
 import { formatDuration, formatLatency } from '../../src/core/duration.ts';
 import { TONE_EMOJI, type Message } from '../../src/core/messages.ts';
-import { sparkline, type Chart } from '../../src/core/uptime.ts';
+import { chartUnit, sparkline, type Chart } from '../../src/core/uptime.ts';
 
 /** The picture as one line: response time per hour or day, ✖ where it was down, oldest first. */
 function chartLine(chart: Chart): string {
-  const per = chart.points[0] && chart.points[0].spanMs >= 86_400_000 ? 'day' : 'hour';
+  const per = chartUnit(chart);
   const slowest = Math.max(0, ...chart.points.map((p) => p.avgMs ?? 0));
   return `${sparkline(chart)} (average response time per ${per}, oldest first: █ is ${formatLatency(slowest)}, ✖ down, · not checked)`;
 }

@@ -9,7 +9,7 @@ import { formatDuration, formatLatency } from './duration.ts';
 import { clockFormat, tellStory, type ClockFormat } from './incident.ts';
 import type { CrowdSummary, Resolution } from './types.ts';
 import { describeOptions, optionsMisfit, pickOptions, type ChannelMonitor, type ChannelRef, type MonitorRecord, type ServiceHistory, type ServiceUptime, type WatchRequest } from './watch.ts';
-import { chartOf, formatUptime, uptimeReport, UPTIME_PERIODS, withPending } from './uptime.ts';
+import { chartOf, formatUptime, uptimeReport, UPTIME_PERIODS } from './uptime.ts';
 
 /** Who asked, in platform-neutral terms. A tenant is a Slack workspace or a Discord guild. */
 export interface Requester {
@@ -290,7 +290,7 @@ const READS = new Set<Command['kind']>(['list', 'history', 'uptime']);
 
 /** One watch's numbers (several watches of one target, with different options, are told one by one). */
 function uptimeMessage(service: string, found: readonly ServiceUptime[], period: keyof typeof UPTIME_PERIODS, now: number): Message {
-  const reports = found.map((f) => ({ f, r: uptimeReport(service, withPending(f.days, new Map()), f.incidents, period, now) }));
+  const reports = found.map((f) => ({ f, r: uptimeReport(service, f.days, f.incidents, period, now) }));
   const { r } = reports[0]!;
   const lines = reports.flatMap(({ f, r: rep }) => {
     const opts = describeOptions(f.record);

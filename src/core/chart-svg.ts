@@ -3,7 +3,8 @@
  * One drawing for both, so what a team sees in Slack is what its page shows.
  */
 import { formatLatency } from './duration.ts';
-import { formatUptime, type BarState, type Chart } from './uptime.ts';
+import { chartUnit, formatUptime, type BarState, type Chart } from './uptime.ts';
+import { DAY_MS } from './rollup.ts';
 
 export const escapeXml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -89,14 +90,14 @@ export function chartSvg(chart: Chart, opts: ChartSvgOptions = {}): string {
     const x0 = x(Math.max(p.at, chart.from));
     // Today's bar ends at now, not at midnight: nothing is drawn past the chart's right edge.
     const w = Math.max(1, x(Math.min(p.at + p.spanMs, chart.to)) - x0 - gap);
-    const label = `${p.spanMs >= 86_400_000 ? day(p.at) : `${day(p.at)} ${hourMinute(p.at)} UTC`}: ${p.checks ? `${formatUptime(p.uptime)} up` : 'no checks'}${p.avgMs !== undefined ? `, ${formatLatency(p.avgMs)} average` : ''}`;
+    const label = `${p.spanMs >= DAY_MS ? day(p.at) : `${day(p.at)} ${hourMinute(p.at)} UTC`}: ${p.checks ? `${formatUptime(p.uptime)} up` : 'no checks'}${p.avgMs !== undefined ? `, ${formatLatency(p.avgMs)} average` : ''}`;
     parts.push(`<rect x="${x0.toFixed(1)}" y="${barTop}" width="${w.toFixed(1)}" height="${barH}" rx="1" fill="${STATE_COLOUR[p.state]}"><title>${escapeXml(label)}</title></rect>`);
   }
   const axisY = barTop + barH + 16;
   const fmt = span > 2 * 86_400_000 ? day : (at: number) => `${hourMinute(at)} UTC`;
   parts.push(`<text x="${left}" y="${axisY}" ${FONT} font-size="11" fill="${text}">${escapeXml(fmt(chart.from))}</text>`);
   parts.push(`<text x="${W - right}" y="${axisY}" text-anchor="end" ${FONT} font-size="11" fill="${text}">${escapeXml(fmt(chart.to))}</text>`);
-  parts.push(`<text x="${(left + W - right) / 2}" y="${axisY}" text-anchor="middle" ${FONT} font-size="11" fill="${text}" fill-opacity="0.75">response time (line) · uptime per ${chart.points[0] && chart.points[0].spanMs >= 86_400_000 ? 'day' : 'hour'} (bars) · red: down</text>`);
+  parts.push(`<text x="${(left + W - right) / 2}" y="${axisY}" text-anchor="middle" ${FONT} font-size="11" fill="${text}" fill-opacity="0.75">response time (line) · uptime per ${chartUnit(chart)} (bars) · red: down</text>`);
   parts.push('</svg>');
   return parts.join('');
 }

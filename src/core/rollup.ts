@@ -62,17 +62,6 @@ export function tally(into: Rollup, sample: CheckSample): void {
   }
 }
 
-export function mergeRollups(a: Rollup, b: Rollup): Rollup {
-  return {
-    checks: a.checks + b.checks,
-    failures: a.failures + b.failures,
-    degraded: a.degraded + b.degraded,
-    maxMs: Math.max(a.maxMs, b.maxMs),
-    sumMs: a.sumMs + b.sumMs,
-    hist: a.hist.map((n, i) => n + (b.hist[i] ?? 0)),
-  };
-}
-
 /** The sum of many rollups, added into one new accumulator (no rollup of the input is changed). */
 export const sumRollups = (rs: Iterable<Rollup>): Rollup => {
   const total = emptyRollup();
@@ -86,6 +75,8 @@ export const sumRollups = (rs: Iterable<Rollup>): Rollup => {
   }
   return total;
 };
+
+export const mergeRollups = (a: Rollup, b: Rollup): Rollup => sumRollups([a, b]);
 
 /** Answers timed. */
 export const timed = (r: Rollup): number => r.hist.reduce((a, b) => a + b, 0);
@@ -155,15 +146,16 @@ export const hourOf = (at: number): number => Math.floor(at / HOUR_MS) * HOUR_MS
 /** Whether a day's hours are all older than HOURLY_KEPT_MS, so it is kept as one total. */
 export const isFoldable = (day: number, now: number): boolean => (day + 1) * DAY_MS + HOURLY_KEPT_MS <= now;
 
+/** Adds a rollup to the encoded one stored under `k` (a stored hour or day), in place. */
+function addEncoded(into: Record<string, EncodedRollup>, k: string, r: Rollup): void {
+  const have = into[k] ? decodeRollup(into[k]) : undefined;
+  into[k] = encodeRollup(have ? mergeRollups(have, r) : r);
+}
+
 /** Adds hourly rollups (epoch-ms hour starts; those of other days are left out) to a stored day. */
 export function addToDay(stored: StoredDay | undefined, day: number, hours: ReadonlyMap<number, Rollup>): StoredDay {
   const h: Record<string, EncodedRollup> = { ...(stored?.h ?? {}) };
-  for (const [hourStart, r] of hours) {
-    if (dayOf(hourStart) !== day) continue;
-    const k = String((hourStart - day * DAY_MS) / HOUR_MS);
-    const have = h[k] ? decodeRollup(h[k]) : undefined;
-    h[k] = encodeRollup(have ? mergeRollups(have, r) : r);
-  }
+  for (const [hourStart, r] of hours) if (dayOf(hourStart) === day) addEncoded(h, String((hourStart - day * DAY_MS) / HOUR_MS), r);
   return { h };
 }
 
@@ -182,11 +174,7 @@ export function readDay(stored: StoredDay | undefined, day: number): { hours: Ma
 export function addToHistory(history: History | undefined, totals: ReadonlyMap<number, Rollup>, oldestDay: number): History {
   const d: Record<string, EncodedRollup> = {};
   for (const [k, e] of Object.entries(history?.d ?? {})) if (Number(k) >= oldestDay) d[k] = e;
-  for (const [day, r] of totals) {
-    if (day < oldestDay) continue;
-    const have = d[String(day)] ? decodeRollup(d[String(day)]) : undefined;
-    d[String(day)] = encodeRollup(have ? mergeRollups(have, r) : r);
-  }
+  for (const [day, r] of totals) if (day >= oldestDay) addEncoded(d, String(day), r);
   return { d };
 }
 

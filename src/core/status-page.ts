@@ -60,13 +60,13 @@ function responseLine(chart: Chart): string {
   const H = 48;
   const span = Math.max(1, chart.to - chart.from);
   const slowest = Math.max(1, ...chart.points.map((p) => p.avgMs ?? 0));
-  const x = (at: number) => (((at - chart.from) / span) * W).toFixed(1);
-  const y = (ms: number) => (H - 4 - (ms / slowest) * (H - 8)).toFixed(1);
-  const shaded = chart.outages.map((o) => `<rect x="${x(o.from)}" y="0" width="${Math.max(2, Number(x(o.to)) - Number(x(o.from))).toFixed(1)}" height="${H}" fill="${STATE_COLOUR.down}" fill-opacity="0.2"/>`).join('');
-  const pts = chart.points.filter((p) => p.avgMs !== undefined).map((p) => `${x(p.at + p.spanMs / 2)},${y(p.avgMs!)}`);
+  const x = (at: number) => ((at - chart.from) / span) * W;
+  const y = (ms: number) => H - 4 - (ms / slowest) * (H - 8);
+  const shaded = chart.outages.map((o) => `<rect x="${x(o.from).toFixed(1)}" y="0" width="${Math.max(2, x(o.to) - x(o.from)).toFixed(1)}" height="${H}" fill="${STATE_COLOUR.down}" fill-opacity="0.2"/>`).join('');
+  const pts = chart.points.filter((p) => p.avgMs !== undefined).map((p) => [x(p.at + p.spanMs / 2), y(p.avgMs!)] as const);
   // One hour of data is a short stroke at its height, not nothing.
-  const drawn = pts.length === 1 ? [`${Math.max(0, Number(pts[0]!.split(',')[0]) - 6)},${pts[0]!.split(',')[1]}`, `${Math.min(W, Number(pts[0]!.split(',')[0]) + 6)},${pts[0]!.split(',')[1]}`] : pts;
-  const line = drawn.length > 1 ? `<polyline points="${drawn.join(' ')}" fill="none" stroke="#2f6fde" stroke-width="2" vector-effect="non-scaling-stroke"/>` : '';
+  const drawn = pts.length === 1 ? [[Math.max(0, pts[0]![0] - 6), pts[0]![1]] as const, [Math.min(W, pts[0]![0] + 6), pts[0]![1]] as const] : pts;
+  const line = drawn.length > 1 ? `<polyline points="${drawn.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ')}" fill="none" stroke="#2f6fde" stroke-width="2" vector-effect="non-scaling-stroke"/>` : '';
   const label = pts.length ? `Response time over the last 24 hours, up to ${formatLatency(slowest)}` : 'No response times in the last 24 hours';
   return `<svg class="line" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-label="${escapeXml(label)}"><title>${escapeXml(label)}</title>${shaded}${line}</svg>`;
 }

@@ -2,7 +2,7 @@
  * "How has it been?": a monitor's rollups and incidents over a period, as numbers and as the
  * points of a chart. Pure: the store's days and the scheduler's unwritten hour come in as data.
  */
-import { averageMs, DAY_MS, dayOf, HOUR_MS, mergeRollups, percentile, sumRollups, uptimeOf, type Rollup } from './rollup.ts';
+import { averageMs, DAY_MS, dayOf, HOUR_MS, mergeRollups, percentile, sumRollups, timed, uptimeOf, type Rollup } from './rollup.ts';
 import { downtime, span, type Incident } from './incident.ts';
 
 export const UPTIME_PERIODS = { '24h': DAY_MS, '7d': 7 * DAY_MS, '30d': 30 * DAY_MS, '90d': 90 * DAY_MS } as const;
@@ -117,7 +117,9 @@ export function chartOf(title: string, days: ReadonlyMap<number, DaySummary>, in
 
 export function uptimeReport(service: string, days: ReadonlyMap<number, DaySummary>, incidents: readonly Incident[], period: UptimePeriod, now: number): UptimeReport {
   const periodMs = UPTIME_PERIODS[period];
-  const total = totalSince(days, now - periodMs);
+  const periods = Object.keys(UPTIME_PERIODS) as UptimePeriod[];
+  const totals = new Map(periods.map((p) => [p, totalSince(days, now - UPTIME_PERIODS[p])]));
+  const total = totals.get(period)!;
   const inPeriod = incidents.filter((i) => overlaps(i, now - periodMs, now, now) && !i.unwatchedAt);
   let longest: Incident | undefined;
   for (const i of inPeriod) if (!longest || span(i, now) > span(longest, now)) longest = i;
@@ -128,8 +130,8 @@ export function uptimeReport(service: string, days: ReadonlyMap<number, DaySumma
     period,
     total,
     ...(up !== undefined ? { uptime: up } : {}),
-    byPeriod: (Object.keys(UPTIME_PERIODS) as UptimePeriod[]).map((p) => {
-      const u = uptimeOf(totalSince(days, now - UPTIME_PERIODS[p]));
+    byPeriod: periods.map((p) => {
+      const u = uptimeOf(totals.get(p)!);
       return { period: p, ...(u !== undefined ? { uptime: u } : {}) };
     }),
     incidents: inPeriod.length,
@@ -137,12 +139,10 @@ export function uptimeReport(service: string, days: ReadonlyMap<number, DaySumma
     longestMs: longest ? span(longest, now) : 0,
     ...(p50 !== undefined ? { p50 } : {}),
     ...(p95 !== undefined ? { p95 } : {}),
-    ...(total.checks && timedAny(total) ? { maxMs: total.maxMs } : {}),
+    ...(timed(total) > 0 ? { maxMs: total.maxMs } : {}),
     chart: chartOf(`${service} — last ${period}`, days, inPeriod, periodMs, now),
   };
 }
-
-const timedAny = (r: Rollup) => r.hist.some((n) => n > 0);
 
 /** "99.95 %": two decimals, and never 100 % when one check failed. */
 export function formatUptime(u: number | undefined): string {
@@ -163,9 +163,12 @@ export function sparkline(chart: Chart): string {
     .join('');
 }
 
+/** What one point of the chart stands for. */
+export const chartUnit = (chart: Chart): 'day' | 'hour' => (chart.points[0] && chart.points[0].spanMs >= DAY_MS ? 'day' : 'hour');
+
 /** What a chart shows, in words: alt text for people who cannot see the image. */
 export function chartDescription(chart: Chart): string {
-  const per = chart.points[0] && chart.points[0].spanMs >= DAY_MS ? 'day' : 'hour';
+  const per = chartUnit(chart);
   const down = chart.points.filter((p) => p.state === 'down').length;
   return `${chart.title}: average response time per ${per} as a line, and uptime per ${per} as bars; ${down ? `${down} ${per}${down === 1 ? '' : 's'} with downtime` : 'no downtime'}.`;
 }
