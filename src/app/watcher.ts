@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { heartbeatVerdict, pushCheckEvery, type Beat } from '../core/heartbeat.ts';
 import { runCheck, type CheckOutcome, type CheckPolicy, type CheckPorts } from '../core/check.ts';
-import { applyEvent, clockFormat, type ClockFormat, type Incident } from '../core/incident.ts';
+import { applyEvent, clockFormat, type ClockFormat } from '../core/incident.ts';
 import { actionTarget, certificateMessage, incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
 import { nextCertState, type CertNotice } from '../core/certificate.ts';
 import { advance, initialState, stateChanged, type AlertEvent, type MonitorState, type Thresholds } from '../core/monitor.ts';
@@ -105,7 +105,6 @@ export interface Watcher extends WatchPort {
   watch(req: WatchRequest): Promise<{ record: MonitorRecord; created: boolean; replaced: boolean }>;
   unwatch(channel: ChannelRef, targetId: string): Promise<number>;
   list(channel: ChannelRef): Promise<ChannelMonitor[]>;
-  history(channel: ChannelRef, targetId: string, sinceMs: number): Promise<{ record: MonitorRecord; incidents: Incident[] }[]>;
   mute(channel: ChannelRef, targetId: string, until: number | undefined): Promise<number>;
   /** Pauses every watch of a channel the platform says is gone; returns who set them. */
   pauseChannel(channel: ChannelRef, reason: string): Promise<string[]>;
@@ -661,15 +660,6 @@ export function createWatcher(opts: WatcherOptions): Watcher {
           const watch = record.watches.find((w) => sameChannel(w.channel, channel))!;
           return { record, watch, ...(state ? { state } : {}) };
         }),
-      );
-    },
-    async history(channel, targetId, sinceMs) {
-      const mine = channelRecords(channel, targetId, await opts.repo.forChannel(channel));
-      return Promise.all(
-        mine.map(async (record) => ({
-          record,
-          incidents: (await opts.repo.incidentsOf(record.key)).filter((i) => (i.closedAt ?? Infinity) >= sinceMs).sort((a, b) => b.openedAt - a.openedAt),
-        })),
       );
     },
     async uptime(channel, targetId, fromMs) {

@@ -8,7 +8,7 @@ import { checkMessage, errorMessage, helpMessage, infoMessage, utcDate, type Mes
 import { formatDuration, formatLatency } from './duration.ts';
 import { clockFormat, tellStory, type ClockFormat } from './incident.ts';
 import type { CrowdSummary, Resolution } from './types.ts';
-import { describeOptions, optionsMisfit, pickOptions, type ChannelMonitor, type ChannelRef, type MonitorRecord, type ServiceHistory, type ServiceUptime, type WatchRequest } from './watch.ts';
+import { describeOptions, optionsMisfit, pickOptions, type ChannelMonitor, type ChannelRef, type MonitorRecord, type ServiceUptime, type WatchRequest } from './watch.ts';
 import { chartOf, formatUptime, uptimeReport, UPTIME_PERIODS } from './uptime.ts';
 
 /** Who asked, in platform-neutral terms. A tenant is a Slack workspace or a Discord guild. */
@@ -26,8 +26,7 @@ export interface WatchPort {
   watch(req: WatchRequest): Promise<{ record: MonitorRecord; created: boolean; replaced: boolean }>;
   unwatch(channel: ChannelRef, targetId: string): Promise<number>;
   list(channel: ChannelRef): Promise<ChannelMonitor[]>;
-  history(channel: ChannelRef, targetId: string, sinceMs: number): Promise<ServiceHistory[]>;
-  /** Rollups (with what is not yet written) and incidents since `fromMs`, for each of this channel's watches of the target. */
+  /** Rollups (with what is not yet written) and incidents since `fromMs`, for each of this channel's watches of the target: `uptime` and `history` both read it. */
   uptime(channel: ChannelRef, targetId: string, fromMs: number): Promise<ServiceUptime[]>;
   mute(channel: ChannelRef, targetId: string, until: number | undefined): Promise<number>;
   /** Watches this channel holds, and watches this person set in this platform and tenant. */
@@ -211,15 +210,15 @@ export function createBot(deps: BotDeps): Bot {
       }
       case 'history': {
         const since = deps.now() - command.windowMs;
-        const found = await port.history(channel, target.id, since);
+        // One read gives the incidents and the rollups for the same picture as uptime's.
+        const found = await port.uptime(channel, target.id, since);
         if (found.length === 0) return errorMessage(`This channel does not watch ${target.name}, so I have no history for it here.`, USAGE.watch);
-        const incidents = found.flatMap((f) => f.incidents);
-        // The same picture as uptime's, over the history's window.
-        const seen = (await port.uptime(channel, target.id, since))[0];
-        const chart = seen && chartOf(`${target.name} — last ${formatDuration(command.windowMs)}`, seen.days, seen.incidents, command.windowMs, deps.now());
+        const incidents = found.flatMap((f) => f.incidents).sort((a, b) => b.openedAt - a.openedAt);
+        const seen = found[0]!;
+        const chart = chartOf(`${target.name} — last ${formatDuration(command.windowMs)}`, seen.days, seen.incidents, command.windowMs, deps.now());
         const title = incidents.length === 0 ? `${target.name}: no incidents in the last ${formatDuration(command.windowMs)}.` : `${target.name}: ${incidents.length} ${incidents.length === 1 ? 'incident' : 'incidents'} in the last ${formatDuration(command.windowMs)}`;
         const msg = infoMessage(title, incidents.map((i) => `${new Date(i.openedAt).toISOString().slice(0, 10)} — ${tellStory(i, deps.now(), clock)}`));
-        return chart ? { ...msg, chart } : msg;
+        return { ...msg, chart };
       }
       case 'uptime': {
         const at = deps.now();

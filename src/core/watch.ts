@@ -148,11 +148,6 @@ export interface ServiceUptime {
   readonly incidents: readonly Incident[];
 }
 
-export interface ServiceHistory {
-  readonly record: MonitorRecord;
-  readonly incidents: readonly Incident[];
-}
-
 /**
  * Channel references as operators write them (the watches file, `isdown export --channel`):
  * `console`, `slack:<team>/<channel>`, `discord:<guild>/<channel>`, `webhook:<name>`.
