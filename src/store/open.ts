@@ -4,6 +4,7 @@ import { Keyv } from 'keyv';
 import { guardKeyv, type GuardedStore, type StoreHealth } from './guarded.ts';
 import { redactUrl } from '../core/redact.ts';
 import { leaseLocks, localLocks, type LeaseBackend, type Locks } from './locks.ts';
+import type { Sweepable, SweepStep } from './expiry.ts';
 
 /**
  * keyv is the storage seam: SQLite by default, Redis or Postgres by URL. Each repository gets
@@ -78,7 +79,7 @@ export async function openStore(url: string, opts: StoreOptions = {}): Promise<S
     onChange: (h) => log(h.ok ? `isdown: the store (${shown}) answers again` : `isdown: the store (${shown}) is failing: ${h.error}`),
   });
   const shared = leases;
-  const sweeper = typeof store.sweepStep === 'function' ? (store as { sweepStep(after: string, limit: number, now: number): Promise<{ next?: string; deleted: number }> }) : undefined;
+  const sweeper = typeof store.sweepStep === 'function' ? (store as Sweepable) : undefined;
   let sweeping: Promise<number> | undefined;
   const sweep = (now = Date.now()): Promise<number> =>
     (sweeping ??= (async () => {
@@ -86,7 +87,7 @@ export async function openStore(url: string, opts: StoreOptions = {}): Promise<S
       let after: string | undefined = '';
       try {
         while (sweeper && after !== undefined) {
-          const step: { next?: string; deleted: number } = await sweeper.sweepStep(after, SWEEP_STEP, now);
+          const step: SweepStep = await sweeper.sweepStep(after, SWEEP_STEP, now);
           deleted += step.deleted;
           after = step.next;
           // Other work goes between steps.

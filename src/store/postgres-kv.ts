@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { describeStoreError } from './guarded.ts';
-import { expiryOf } from './sqlite-kv.ts';
+import { sweepPage, type SweepStep } from './expiry.ts';
 
 /**
  * A keyv store on PostgreSQL, with the table layout of @keyv/postgres (so data written by either
@@ -65,12 +65,11 @@ export class PostgresKv extends EventEmitter {
   }
 
   /** One step of the expiry sweep (see SqliteKv.sweepStep). */
-  async sweepStep(after: string, limit: number, now: number): Promise<{ next?: string; deleted: number }> {
+  async sweepStep(after: string, limit: number, now: number): Promise<SweepStep> {
     const r = await this.q(`SELECT key, value FROM ${this.opts.table} WHERE key > $1 ORDER BY key LIMIT $2`, [after, limit]);
-    const rows = r.rows as { key: string; value: string }[];
-    const expired = rows.filter((row) => expiryOf(row.value) < now).map((row) => row.key);
+    const { expired, next } = sweepPage(r.rows as { key: string; value: string }[], limit, now);
     if (expired.length) await this.q(`DELETE FROM ${this.opts.table} WHERE key = ANY($1)`, [expired]);
-    return { ...(rows.length === limit ? { next: rows[rows.length - 1]!.key } : {}), deleted: expired.length };
+    return { ...(next !== undefined ? { next } : {}), deleted: expired.length };
   }
 
   async clear(): Promise<void> {

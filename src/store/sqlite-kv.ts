@@ -1,13 +1,6 @@
 import { EventEmitter } from 'node:events';
 import Database from 'libsql';
-
-/** The expiry keyv wrote at the end of a stored value (`…,"expires":1803600000000}`); Infinity when none. */
-export function expiryOf(stored: string): number {
-  const at = stored.lastIndexOf('"expires":');
-  if (at < 0 || !stored.endsWith('}')) return Infinity;
-  const n = Number(stored.slice(at + 10, -1));
-  return Number.isFinite(n) ? n : Infinity;
-}
+import { sweepPage, type SweepStep } from './expiry.ts';
 
 /**
  * A keyv store on an embedded SQLite file, through libsql: its binary ships inside its npm
@@ -80,13 +73,12 @@ export class SqliteKv extends EventEmitter {
    * `limit` at a time (an index range each step, so the synchronous driver never holds the event
    * loop for a whole-table scan); returns where to go on from, or undefined at the end.
    */
-  async sweepStep(after: string, limit: number, now: number): Promise<{ next?: string; deleted: number }> {
-    const { db } = this.open();
+  async sweepStep(after: string, limit: number, now: number): Promise<SweepStep> {
+    const { db, del } = this.open();
     const rows = db.prepare(`SELECT key, value FROM ${this.opts.table} WHERE key > ? ORDER BY key LIMIT ?`).all(after, limit) as { key: string; value: string }[];
-    const expired = rows.filter((r) => expiryOf(r.value) < now).map((r) => r.key);
-    const del = this.open().del;
+    const { expired, next } = sweepPage(rows, limit, now);
     if (expired.length) db.transaction(() => expired.forEach((k) => del.run(k)))();
-    return { ...(rows.length === limit ? { next: rows[rows.length - 1]!.key } : {}), deleted: expired.length };
+    return { ...(next !== undefined ? { next } : {}), deleted: expired.length };
   }
 
   async clear(): Promise<void> {
