@@ -51,7 +51,16 @@ async function setUp() {
   const probe = async (req: { url: string }): Promise<ProbeResult[]> =>
     down ? [{ ...answered(req.url, clock)[0]!, ok: false, status: 503, error: { code: 'http_5xx', message: '503' } }] : answered(req.url, clock);
   const make = () => bareScheduler({ repo, probe, concurrency: 4, perHostConcurrency: 4, now, rollups });
+  /** A started scheduler whose channel A watches one site. */
+  const watchOne = async (url: string, everyMs = 60_000) => {
+    const site = target(url);
+    const watcher = make();
+    await watcher.watch({ channel: A, user: 'U', target: site, everyMs });
+    await watcher.start();
+    return { site, key: monitorKey(site.id, {}), watcher };
+  };
   return {
+    watchOne,
     kv,
     flaky,
     repo,
@@ -65,11 +74,9 @@ async function setUp() {
 describe('rollups from the scheduler', () => {
   it('count every round, survive a restart, and are kept while the store refuses them', async () => {
     const t = await setUp();
-    const site = target('https://shop.example/');
-    const key = monitorKey(site.id, {});
-    let watcher = t.make();
-    await watcher.watch({ channel: A, user: 'U', target: site, everyMs: 60_000 });
-    await watcher.start();
+    const first = await t.watchOne('https://shop.example/');
+    const { site, key } = first;
+    let watcher = first.watcher;
     for (let i = 0; i < 10; i++) {
       t.setDown(i >= 4 && i < 7);
       await watcher.checkNow(key);
@@ -98,11 +105,7 @@ describe('rollups from the scheduler', () => {
 
   it('never count an hour twice when a write of several days half succeeds', async () => {
     const t = await setUp();
-    const site = target('https://midnight.example/');
-    const key = monitorKey(site.id, {});
-    const watcher = t.make();
-    await watcher.watch({ channel: A, user: 'U', target: site, everyMs: 60_000 });
-    await watcher.start();
+    const { key, watcher } = await t.watchOne('https://midnight.example/');
     t.advance(Date.UTC(2026, 10, 27, 23, 50) - t.now());
     const before = dayOf(t.now());
     t.flaky.flags.failing = true;
@@ -123,11 +126,7 @@ describe('rollups from the scheduler', () => {
 
   it('write an hour at its end, not once a check', async () => {
     const t = await setUp();
-    const site = target('https://hourly.example/');
-    const key = monitorKey(site.id, {});
-    const watcher = t.make();
-    await watcher.watch({ channel: A, user: 'U', target: site, everyMs: 30_000 });
-    await watcher.start();
+    const { key, watcher } = await t.watchOne('https://hourly.example/', 30_000);
     let writes = 0;
     const rollupKey = `rollup:${key}:${dayOf(t.now())}`;
     for (let i = 0; i < 25; i++) {
