@@ -326,7 +326,8 @@ export function createSlack(settings: SlackSettings, kv: KeyValue, renderChart?:
           if (!command) return;
           // No placeholder here: a button's response_url points at the message that carries the
           // button (an alert), and replacing "the original" would overwrite that alert.
-          void safely(respond, fromAction(body as never).tenant, () => deps.bot.run(command, fromAction(body as never)));
+          const who = fromAction(body as never);
+          void safely(respond, who.tenant, () => deps.bot.run(command, who));
         });
       onButton(ACTION_IDS.recheck, (v) => (v ? { kind: 'check', target: v } : null));
       onButton(ACTION_IDS.watch, (v) => (v ? { kind: 'watch', target: v } : null));
