@@ -59,6 +59,7 @@ export const ISDOWN_COMMAND = {
       description: "This channel's public status page (answers its address, only to you)",
       options: [{ type: STRING, name: 'action', description: 'off retires the page: its address stops working', required: false, choices: [{ name: 'off', value: 'off' }] }],
     },
+    { type: SUB, name: 'now', description: "What is down right now: known services' status pages and this channel's watches" },
     { type: SUB, name: 'report', description: '"It is down for me": tell other servers', options: [service()] },
     { type: SUB, name: 'mute', description: 'Silence alerts here for a while', options: [service(), { type: STRING, name: 'for', description: 'How long, like 2h', required: true, max_length: 20 }] },
     { type: SUB, name: 'unmute', description: 'End a mute early', options: [service()] },
@@ -66,7 +67,7 @@ export const ISDOWN_COMMAND = {
       type: SUB,
       name: 'help',
       description: 'How to use isdown',
-      options: [{ type: STRING, name: 'command', description: 'One command', required: false, choices: ['check', 'watch', 'unwatch', 'list', 'history', 'uptime', 'page', 'report', 'mute', 'unmute'].map((c) => ({ name: c, value: c })) }],
+      options: [{ type: STRING, name: 'command', description: 'One command', required: false, choices: ['check', 'watch', 'unwatch', 'list', 'history', 'uptime', 'page', 'now', 'report', 'mute', 'unmute'].map((c) => ({ name: c, value: c })) }],
     },
   ],
 } as const;
@@ -98,7 +99,8 @@ export function toGrammar(sub: string, opt: OptionReader): string {
     case 'help':
       return opt('command') ? `help ${opt('command')}` : 'help';
     case 'list':
-      return 'list';
+    case 'now':
+      return sub;
     default:
       return `${sub} ${quote(svc)}`;
   }

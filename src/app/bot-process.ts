@@ -53,6 +53,7 @@ export async function startBotProcess(config: Config, io: BotIo): Promise<Runnin
   const whenElected: (() => void)[] = [];
   const runtime = await startRuntime(config, {
     warn: io.warn ?? io.log,
+    backgroundStatus: true,
     onElected: async () => {
       elected = true;
       for (const f of whenElected.splice(0)) f();

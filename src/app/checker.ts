@@ -4,7 +4,7 @@ import { checkControl } from '../checks/control.ts';
 import { createProber, type Prober, type Resolver } from '../checks/probe.ts';
 import type { RemoteProbe } from '../checks/remote-probe.ts';
 import { probeKey, singleFlight } from '../checks/single-flight.ts';
-import { createStatusSource } from '../checks/statuspage/index.ts';
+import { createStatusSource, type StatusSource } from '../checks/statuspage/index.ts';
 import type { CrowdPort } from '../core/bot.ts';
 import type { CheckPolicy, CheckPorts } from '../core/check.ts';
 import type { Resolution } from '../core/types.ts';
@@ -16,6 +16,8 @@ export interface Checker {
   readonly prober: Prober;
   readonly catalog: Catalog;
   readonly index: ServiceIndex;
+  /** Official status pages, read through the prober and cached (the background reader refreshes it). */
+  readonly status: StatusSource;
   resolve(input: string): Resolution;
   close(): Promise<void>;
 }
@@ -57,6 +59,7 @@ export function createChecker(config: Config, overrides: { resolve?: Resolver; c
     prober,
     catalog,
     index,
+    status,
     resolve: createResolver(index, config.policy),
     close: async () => {
       await remote?.close();

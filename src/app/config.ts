@@ -44,6 +44,8 @@ export interface Config {
   readonly confirmAttempts: number;
   readonly confirmDelayMs: number;
   readonly statusTtlMs: number;
+  /** ISDOWN_STATUS_POLL: read every known status page in the background. */
+  readonly statusPoll: boolean;
   /** Feeds: how long an unresolved incident or maintenance stays open after its last update. */
   readonly feedHorizonMs: number;
   /** Every store operation's time limit. */
@@ -272,6 +274,7 @@ export function loadConfig(env: Env = process.env): Config {
     confirmAttempts: int(env, 'ISDOWN_CONFIRM_CHECKS', 3, 1, 10),
     confirmDelayMs: duration(env, 'ISDOWN_CONFIRM_DELAY', 2_000, 0, 60_000),
     statusTtlMs: duration(env, 'ISDOWN_STATUS_TTL', 120_000, 5_000, 3_600_000),
+    statusPoll: oneOf(env, 'ISDOWN_STATUS_POLL', ['on', 'off'] as const, 'on') === 'on',
     storeTimeoutMs: duration(env, 'ISDOWN_STORE_TIMEOUT', 5_000, 500, 60_000),
     feedHorizonMs: duration(env, 'ISDOWN_FEED_HORIZON', 7 * 86_400_000, 3_600_000, 90 * 86_400_000),
     checkConcurrency: int(env, 'ISDOWN_CHECK_CONCURRENCY', 200, 1, 10_000),

@@ -19,6 +19,8 @@ import { electLeader, type Leadership } from './leader.ts';
 import { announcing, createMonitorSync } from './monitor-sync.ts';
 import { createWatcher, type Watcher } from './watcher.ts';
 import { followWatchesFile } from './watches-file.ts';
+import { createVendorStatus, type VendorStatus } from './vendor-status.ts';
+import { createVendorStatusRepository } from '../store/vendor-status.ts';
 import type { PlatformServices } from '../../adapters/platform.ts';
 
 /** Everything one isdown process runs on, built from the configuration, closed in reverse. */
@@ -31,6 +33,8 @@ export interface Runtime {
   readonly notifier?: Notifier;
   /** Channels' public status pages (with the chat adapters and their store). */
   readonly pages?: PageRepository;
+  /** The background reader of official status pages and what it found. */
+  readonly vendor: VendorStatus;
   /** Distributed mode: whether this process holds the scheduler lease right now. */
   readonly role?: () => 'scheduler' | 'standby';
   close(): Promise<void>;
@@ -45,6 +49,11 @@ export interface RuntimeOptions {
   readonly onLostLeadership?: (reason: string) => void;
   /** Start-up retries while the store does not answer (tests shorten them). */
   readonly storeRetry?: { firstMs: number; maxMs: number } | 'never';
+  /**
+   * Read every known status page in the background when ISDOWN_STATUS_POLL is on (the bot; not a
+   * one-shot `isdown check`). In distributed mode only the scheduler reads.
+   */
+  readonly backgroundStatus?: boolean;
   /** Distributed mode: called once this process is the scheduler (after the watcher has started). */
   readonly onElected?: () => Promise<void>;
 }
@@ -107,6 +116,16 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     closers.push(() => checker.close());
     for (const p of checker.catalog.problems) warn(`isdown: catalog ${p.file}:${p.line}: ${p.message}`);
     const clock = clockFormat(config.timeZone);
+    const vendor = createVendorStatus({
+      polling: Boolean(opts.backgroundStatus) && config.statusPoll,
+      services: checker.catalog.services,
+      source: checker.status,
+      repo: createVendorStatusRepository(store.kv, config.retentionMs),
+      everyMs: config.statusTtlMs,
+      now,
+      log: warn,
+    });
+    closers.push(() => vendor.stop());
 
     let watcher: Watcher | undefined;
     let notifier: Notifier | undefined;
@@ -178,6 +197,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
           // The old scheduler may have died up to a lease ago: its missed rounds run now.
           onElected: async () => {
             await w.start({ catchUpMs: LEADER_TTL_MS + LEADER_RETRY_MS });
+            vendor.start();
             await opts.onElected?.();
           },
           onLost:
@@ -195,7 +215,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       }
       closers.push(() => n.stop());
       closers.push(() => w.stop());
-      if (!leadership) await watcher.start();
+      if (!leadership) {
+        await watcher.start();
+        vendor.start();
+      }
       if (config.watchesFile) {
         // Every process applies it (writes go through the store's locks); applying twice changes nothing.
         const following = followWatchesFile(config.watchesFile, {
@@ -215,7 +238,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
         await following.ready;
       }
     }
+    // Without chat adapters nothing schedules; a single process still reads pages for `now`.
+    if (!watcher && config.mode !== 'distributed') vendor.start();
     const bot = createBot({
+      vendor: vendor.port,
       resolve: checker.resolve,
       check: checker.ports,
       policy: checker.policy,
@@ -238,6 +264,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       bot,
       ...(watcher ? { watcher } : {}),
       ...(pages ? { pages } : {}),
+      vendor,
       ...(notifier ? { notifier } : {}),
       ...(l ? { role: () => (l.leading ? 'scheduler' : 'standby') } : {}),
       close,

@@ -58,7 +58,7 @@ export interface Prober {
    * The same guarded, bounded request, keeping the body (up to maxBytes) for a reader such as
    * a status page provider. `truncated` tells a body that did not fit.
    */
-  fetch(url: string, opts?: { maxBytes?: number; accept?: string }): Promise<FetchedBody>;
+  fetch(url: string, opts?: FetchOptions): Promise<FetchedBody>;
   /**
    * A POST through the same guard (an outbound webhook): no redirect is followed, the answer's
    * body is not read. Throws a PostFailure with the reason when nothing answered.
@@ -80,9 +80,26 @@ export class PostFailure extends Error {
   }
 }
 
+/** What the last answer said about its version, sent back next time to be told "not modified". */
+export interface Validators {
+  readonly etag?: string;
+  readonly lastModified?: string;
+}
+
+export interface FetchOptions {
+  readonly maxBytes?: number;
+  readonly accept?: string;
+  /** Ask conditionally: a 304 answer is then `notModified`, with no body. */
+  readonly validators?: Validators;
+}
+
 export interface FetchedBody {
   readonly result: ProbeResult;
   readonly body?: Buffer;
+  /** The document did not change since the validators sent (HTTP 304). */
+  readonly notModified?: true;
+  /** The answer's own validators, for the next conditional request. */
+  readonly validators?: Validators;
 }
 
 const systemResolver: Resolver = async (hostname) => {
@@ -298,6 +315,7 @@ export function createProber(opts: ProberOptions): Prober {
 
   async function run(req: ProbeRequest, maxBytes: number, requestHeaders: string[], keepBody: boolean): Promise<FetchedBody> {
     let kept: Buffer | undefined;
+    let validators: Validators | undefined;
     const at = now();
     const t0 = performance.now();
     const redirects: string[] = [];
@@ -316,7 +334,12 @@ export function createProber(opts: ProberOptions): Prober {
 
     const progress = { bytes: 0 };
     let readingBody = false;
-    const result = (error?: ProbeError, refusal?: ProbeResult['refusal'], slowBody?: true): FetchedBody => ({ result: build(error, refusal, slowBody), ...(keepBody && kept ? { body: kept } : {}) });
+    const result = (error?: ProbeError, refusal?: ProbeResult['refusal'], slowBody?: true): FetchedBody => ({
+      result: build(error, refusal, slowBody),
+      ...(keepBody && kept ? { body: kept } : {}),
+      ...(keepBody && !error && status === 304 ? { notModified: true as const } : {}),
+      ...(keepBody && !error && validators ? { validators } : {}),
+    });
     const build = (error?: ProbeError, refusal?: ProbeResult['refusal'], slowBody?: true): ProbeResult => {
       const t = ctx.timings;
       return {
@@ -391,6 +414,14 @@ export function createProber(opts: ProberOptions): Prober {
           continue;
         }
 
+        if (keepBody) {
+          const etag = oneHeader(res.headers.etag);
+          const lastModified = oneHeader(res.headers['last-modified']);
+          // Bounded: a validator is echoed back in the next request's headers.
+          if ((etag && etag.length <= 200) || (lastModified && lastModified.length <= 100)) {
+            validators = { ...(etag && etag.length <= 200 ? { etag } : {}), ...(lastModified && lastModified.length <= 100 ? { lastModified } : {}) };
+          }
+        }
         readingBody = true;
         const body = await readCapped(res.body, maxBytes, progress);
         bytesRead = body.bytes.length;
@@ -448,9 +479,14 @@ export function createProber(opts: ProberOptions): Prober {
 
   return {
     probe,
-    fetch: (url, fetchOpts = {}) =>
-      // A status page is a document: only a 2xx is it (a wall or a challenge is not the page).
-      run({ url, acceptStatus: [[200, 299]] }, fetchOpts.maxBytes ?? limits.maxBodyBytes, fetchOpts.accept ? ['user-agent', userAgent, 'accept', fetchOpts.accept] : headers, true),
+    fetch: (url, fetchOpts = {}) => {
+      const v = fetchOpts.validators;
+      const conditional = [...(v?.etag ? ['if-none-match', v.etag] : []), ...(v?.lastModified ? ['if-modified-since', v.lastModified] : [])];
+      const base = fetchOpts.accept ? ['user-agent', userAgent, 'accept', fetchOpts.accept] : headers;
+      // A status page is a document: only a 2xx is it (a wall or a challenge is not the page),
+      // or a 304 when it was asked for conditionally.
+      return run({ url, acceptStatus: conditional.length ? [[200, 299], [304, 304]] : [[200, 299]] }, fetchOpts.maxBytes ?? limits.maxBodyBytes, conditional.length ? [...base, ...conditional] : base, true);
+    },
     async post(url, body, postHeaders) {
       const checked = checkUrlCached(url);
       if (!checked.ok || checked.url.protocol === 'tcp:') throw new PostFailure(checked.ok ? 'a webhook is an http(s) address' : checked.refusal.message);
@@ -477,8 +513,12 @@ export function createProber(opts: ProberOptions): Prober {
  * A bot challenge in front of the site (Cloudflare's managed challenge, AWS WAF's challenge or
  * CAPTCHA): the site is there, it just will not show itself to a script.
  */
+function oneHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
 function isChallenge(headers: Record<string, string | string[] | undefined>): boolean {
-  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.toLowerCase();
+  const one = (v: string | string[] | undefined) => oneHeader(v)?.toLowerCase();
   return one(headers['cf-mitigated']) === 'challenge' || ['challenge', 'captcha'].includes(one(headers['x-amzn-waf-action']) ?? '');
 }
 

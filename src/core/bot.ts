@@ -10,6 +10,9 @@ import { clockFormat, tellStory, type ClockFormat } from './incident.ts';
 import type { CrowdSummary, Resolution } from './types.ts';
 import { describeOptions, optionsMisfit, pickOptions, type ChannelMonitor, type ChannelRef, type MonitorRecord, type ServiceUptime, type WatchRequest } from './watch.ts';
 import { chartOf, formatUptime, uptimeReport, UPTIME_PERIODS } from './uptime.ts';
+import { nowMessage, type KnownTrouble } from './now.ts';
+import { incidentsSince, type VendorHistory, type VendorIncident } from './vendor-history.ts';
+import type { Target } from './types.ts';
 
 /** Who asked, in platform-neutral terms. A tenant is a Slack workspace or a Discord guild. */
 export interface Requester {
@@ -45,6 +48,14 @@ export interface PagePort {
   retire(channel: ChannelRef): Promise<boolean>;
 }
 
+/** What the background reader of official status pages found (ISDOWN_STATUS_POLL). */
+export interface VendorStatusPort {
+  /** Whether pages are read in the background at all. */
+  readonly polling: boolean;
+  snapshot(): Promise<KnownTrouble | undefined>;
+  history(serviceId: string): Promise<VendorHistory | undefined>;
+}
+
 /** Where "it is down for me" reports go; absent when no store is configured. */
 export interface CrowdPort {
   add(serviceId: string, tenant: string, user: string, at: number): Promise<{ accepted: true } | { accepted: false; retryInMs: number }>;
@@ -59,6 +70,7 @@ export interface BotDeps {
   readonly crowd?: CrowdPort;
   readonly watching?: WatchPort;
   readonly pages?: PagePort;
+  readonly vendor?: VendorStatusPort;
   readonly now: () => number;
   readonly clock?: ClockFormat;
   readonly minIntervalMs?: number;
@@ -212,7 +224,10 @@ export function createBot(deps: BotDeps): Bot {
         const since = deps.now() - command.windowMs;
         // One read gives the incidents and the rollups for the same picture as uptime's.
         const found = await port.uptime(channel, target.id, since);
-        if (found.length === 0) return errorMessage(`This channel does not watch ${target.name}, so I have no history for it here.`, USAGE.watch);
+        if (found.length === 0) {
+          const vendor = await vendorHistory(target, since, command.windowMs);
+          return vendor ?? errorMessage(`This channel does not watch ${target.name}, so I have no history for it here.`, USAGE.watch);
+        }
         const incidents = found.flatMap((f) => f.incidents).sort((a, b) => b.openedAt - a.openedAt);
         const seen = found[0]!;
         const chart = chartOf(`${target.name} — last ${formatDuration(command.windowMs)}`, seen.days, seen.incidents, command.windowMs, deps.now());
@@ -272,7 +287,22 @@ export function createBot(deps: BotDeps): Bot {
         return watching(command, who, deps.watching);
       case 'page':
         return page(command, who);
+      case 'now': {
+        const [known, watches] = await Promise.all([deps.vendor?.polling ? deps.vendor.snapshot() : Promise.resolve(undefined), deps.watching?.list(channelOf(who))]);
+        return nowMessage(known, watches, { polling: deps.vendor?.polling ?? false, now: deps.now(), clock });
+      }
     }
+  }
+
+  /** What a service's official page said over the window, for a service this channel does not watch. */
+  async function vendorHistory(target: Target, since: number, windowMs: number): Promise<Message | undefined> {
+    if (target.kind !== 'catalog' || !target.statusPage || !deps.vendor) return undefined;
+    const h = await deps.vendor.history(target.id);
+    if (!h && !deps.vendor.polling) return undefined;
+    const incidents = h ? incidentsSince(h, since) : [];
+    const window = formatDuration(windowMs);
+    const title = incidents.length ? `${target.name}'s status page: ${incidents.length} ${incidents.length === 1 ? 'incident' : 'incidents'} in the last ${window}` : `${target.name}'s status page reported no incidents in the last ${window}.`;
+    return infoMessage(title, [...incidents.map((i) => vendorLine(i, deps.now(), clock)), `From the official page${target.statusPage.page ? ` (${target.statusPage.page})` : ''}, read in the background. This channel does not watch ${target.name}; /isdown watch ${target.id} checks it too.`]);
   }
 
   return {
@@ -285,7 +315,15 @@ export function createBot(deps: BotDeps): Bot {
   };
 }
 
-const READS = new Set<Command['kind']>(['list', 'history', 'uptime']);
+const READS = new Set<Command['kind']>(['list', 'history', 'uptime', 'now']);
+
+const IMPACT_WORD: Record<string, string> = { critical: 'major outage', major: 'partial outage', minor: 'minor', maintenance: 'maintenance', none: 'no impact given' };
+
+function vendorLine(i: VendorIncident, now: number, clock: ClockFormat): string {
+  const end = i.resolvedAt !== undefined ? `resolved ${clock(i.resolvedAt)}, after ${formatDuration(i.resolvedAt - i.startedAt)}` : `still open (${formatDuration(now - i.startedAt)} so far)`;
+  const last = i.updates[i.updates.length - 1];
+  return `${utcDate(i.startedAt)} — ${i.name} (${IMPACT_WORD[i.impact] ?? i.impact}): from ${clock(i.startedAt)}, ${end}${last ? `. Last update: ${last.body.slice(0, 200)}` : ''}`;
+}
 
 /** One watch's numbers (several watches of one target, with different options, are told one by one). */
 function uptimeMessage(service: string, found: readonly ServiceUptime[], period: keyof typeof UPTIME_PERIODS, now: number): Message {

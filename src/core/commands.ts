@@ -16,6 +16,8 @@ export type Command =
   | { kind: 'uptime'; target: string; period: UptimePeriod }
   /** The channel's public status page: answer its address (making it the first time), or retire it. */
   | { kind: 'page'; off?: true }
+  /** What is down right now, among known services and this channel's watches. */
+  | { kind: 'now' }
   | { kind: 'report'; target: string }
   | { kind: 'mute'; target: string; durationMs: number }
   | { kind: 'unmute'; target: string }
@@ -38,6 +40,7 @@ export const USAGE: Record<CommandName, string> = {
   history: '/isdown history <service> [7d]',
   uptime: '/isdown uptime <service> [24h|7d|30d|90d]',
   page: '/isdown page [off]',
+  now: '/isdown now',
   report: '/isdown report <service>',
   mute: '/isdown mute <service> <duration>',
   unmute: '/isdown unmute <service>',
@@ -52,13 +55,14 @@ export const DESCRIPTIONS: Record<CommandName, string> = {
   history: 'past incidents, as a timeline',
   uptime: 'uptime %, response times and a chart for a period',
   page: "this channel's public status page (page off retires it)",
+  now: "what is down right now: known services' status pages and this channel's watches",
   report: '"it is down for me": tell other teams',
   mute: 'silence alerts for a while (maintenance)',
   unmute: 'end a mute early',
   help: 'this help',
 };
 
-const KEYWORDS = new Set<string>(['check', 'watch', 'unwatch', 'list', 'history', 'uptime', 'page', 'report', 'mute', 'unmute', 'help']);
+const KEYWORDS = new Set<string>(['check', 'watch', 'unwatch', 'list', 'history', 'uptime', 'page', 'now', 'report', 'mute', 'unmute', 'help']);
 
 /** Splits on spaces, keeping "quoted text" together. Chat apps turn quotes into “smart” ones. */
 export function tokenize(input: string): { tokens: string[]; error?: string } {
@@ -128,7 +132,8 @@ export function parseCommand(input: string, opts: ParseOptions = {}): ParseResul
       return { ok: true, command: topic ? { kind, topic: topic as CommandName } : { kind } };
     }
     case 'list':
-      if (args.length) return err('list', '"list" takes no arguments.');
+    case 'now':
+      if (args.length) return err(kind, `"${kind}" takes no arguments.`);
       return { ok: true, command: { kind } };
     case 'check':
     case 'unwatch':

@@ -154,6 +154,8 @@ export interface StatusIncident {
   readonly url?: string;
   readonly latestUpdate?: { readonly body: string; readonly at: string };
   readonly components: readonly string[];
+  /** When the provider says it began (ISO 8601), where it says so. */
+  readonly startedAt?: string;
 }
 
 export interface StatusMaintenance {

@@ -18,6 +18,11 @@ describe('Discord subcommands become the one grammar', () => {
     });
   });
 
+  it('now takes no options and is the same command', () => {
+    assert.deepEqual(parseCommand(toGrammar('now', reader({}))), { ok: true, command: { kind: 'now' } });
+    assert.ok(ISDOWN_COMMAND.options.some((o) => o.name === 'now'));
+  });
+
   it("stays inside Discord's limits for a command's definition", () => {
     for (const sub of ISDOWN_COMMAND.options) {
       assert.ok(sub.description.length <= 100, sub.name);

@@ -117,7 +117,7 @@ describe('odd HTTP requests to a running bot', () => {
   after(async () => slack.close());
 
   const start = (env: Record<string, string>) =>
-    startBotProcess(loadConfig({ STORE_URL: `sqlite://${scratchDir()}/r.sqlite`, PORT: '0', ISDOWN_STATUS_POLL: 'off', ...LOCAL_TARGETS, ...env }), { log: (l) => logs.push(l), stdout: sink(), interactive: false });
+    startBotProcess(loadConfig({ STORE_URL: `sqlite://${scratchDir()}/r.sqlite`, PORT: '0', ...LOCAL_TARGETS, ...env }), { log: (l) => logs.push(l), stdout: sink(), interactive: false });
 
   async function answered(running: RunningBot, id: string): Promise<void> {
     const r = await sendToBot(`http://127.0.0.1:${running.port}/slack/events`, slashCommand({ team: 'T1', channel: 'C1', user: 'U1', text: 'help', responseUrl: slack.responseUrl(id) }), { secret: SECRET });

@@ -115,7 +115,7 @@ describe('what people may do in chat', () => {
   before(async () => {
     site = await startTarget();
     running = await startBotProcess(
-      loadConfig({ STORE_URL: `sqlite://${scratchDir()}/l.sqlite`, PORT: '0', ISDOWN_STATUS_POLL: 'off', ISDOWN_MIN_INTERVAL: '1s', ISDOWN_MAX_WATCHES_PER_CHANNEL: '3', ISDOWN_MAX_WATCHES_PER_PERSON: '2', ...LOCAL_TARGETS }),
+      loadConfig({ STORE_URL: `sqlite://${scratchDir()}/l.sqlite`, PORT: '0', ISDOWN_MIN_INTERVAL: '1s', ISDOWN_MAX_WATCHES_PER_CHANNEL: '3', ISDOWN_MAX_WATCHES_PER_PERSON: '2', ...LOCAL_TARGETS }),
       { log: () => {}, stdout: sink(), interactive: false },
     );
   });

@@ -140,6 +140,17 @@ describe("an operator's catalog", () => {
     assert.ok(c.problems.every((p) => p.file === file));
   });
 
+  it('"builtIn": false replaces the built-in catalog; anything but a boolean is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isdown-catalog-'));
+    const file = join(dir, 'only.json');
+    writeFileSync(file, JSON.stringify({ builtIn: false, services: [{ id: 'intranet', name: 'Intranet', urls: ['https://intranet.example/'] }] }));
+    assert.deepEqual(loadCatalog(file).services.map((s) => s.id), ['intranet']);
+    writeFileSync(file, JSON.stringify({ builtIn: true, services: [{ id: 'intranet', name: 'Intranet', urls: ['https://intranet.example/'] }] }));
+    assert.ok(loadCatalog(file).services.length > 100);
+    const wrong = parseCatalog(JSON.stringify({ builtIn: 'no', services: [] }), 'wrong.json');
+    assert.match(wrong.problems[0]!.message, /"builtIn" is true .* or false/);
+  });
+
   it('reports a file that is not JSON with the line of the error, and keeps the built-in catalog', () => {
     const r = parseCatalog('{\n  "services": [\n    { "id": "x", }\n  ]\n}', 'broken.json');
     assert.equal(r.services.length, 0);

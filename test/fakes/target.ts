@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -8,7 +9,12 @@ import type { KeyPair } from './certs.ts';
  * path does while a test runs (a site going down and coming back).
  */
 export type Behaviour =
-  | { kind: 'ok'; body?: string; status?: number; delayMs?: number; delayMaxMs?: number; contentType?: string }
+  /**
+   * `validators`: sends a weak ETag (of the body) and a Last-Modified, and answers a matching
+   * If-None-Match, or failing that a not-older If-Modified-Since, with 304 and no body, as
+   * Statuspage's and most CDNs' servers do (RFC 9110 §13.1).
+   */
+  | { kind: 'ok'; body?: string; status?: number; delayMs?: number; delayMaxMs?: number; contentType?: string; validators?: { lastModified: string } }
   | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
   | { kind: 'hang' }
   | { kind: 'trickle'; chunks: number; everyMs: number }
@@ -74,7 +80,19 @@ export async function startTarget(opts: { tls?: KeyPair; host?: string } = {}): 
         res.writeHead(500).end('nested byRegion');
         return;
       case 'ok': {
-        const send = () => res.writeHead(b.status ?? 200, { 'content-type': b.contentType ?? 'text/html' }).end(b.body ?? 'ok');
+        const body = b.body ?? 'ok';
+        let send = () => void res.writeHead(b.status ?? 200, { 'content-type': b.contentType ?? 'text/html' }).end(body);
+        if (b.validators) {
+          const etag = `W/"${createHash('sha1').update(body).digest('hex').slice(0, 16)}"`;
+          const lastModified = b.validators.lastModified;
+          const inm = req.headers['if-none-match'];
+          const ims = req.headers['if-modified-since'];
+          // If-None-Match wins when present (weak comparison); If-Modified-Since only without it.
+          const fresh = inm !== undefined ? inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag.replace(/^W\//, '') || t.trim() === '*') : ims !== undefined && Date.parse(ims) >= Date.parse(lastModified);
+          send = fresh
+            ? () => void res.writeHead(304, { etag, 'last-modified': lastModified }).end()
+            : () => void res.writeHead(b.status ?? 200, { 'content-type': b.contentType ?? 'text/html', etag, 'last-modified': lastModified }).end(body);
+        }
         const delay = b.delayMaxMs ? (b.delayMs ?? 0) + Math.random() * (b.delayMaxMs - (b.delayMs ?? 0)) : b.delayMs;
         if (delay) later(send, delay);
         else send();

@@ -66,7 +66,7 @@ async function outageWhileTheStoreFails(site: FakeTarget, path: string, s: Scena
   const out = new Captured();
   const logs: string[] = [];
   const running: RunningBot = await startBotProcess(
-    loadConfig({ PORT: '0', ISDOWN_STATUS_POLL: 'off', ISDOWN_STORE_TIMEOUT: '1s', ISDOWN_TOTAL_TIMEOUT: '2s', ISDOWN_HEADERS_TIMEOUT: '1s', ...LOCAL_TARGETS, ...FAST_ROUNDS, ...s.env }),
+    loadConfig({ PORT: '0', ISDOWN_STORE_TIMEOUT: '1s', ISDOWN_TOTAL_TIMEOUT: '2s', ISDOWN_HEADERS_TIMEOUT: '1s', ...LOCAL_TARGETS, ...FAST_ROUNDS, ...s.env }),
     { log: (l) => logs.push(l), stdout: out, interactive: false },
   );
   const say = (text: string): Promise<Message> => running.runtime.bot.handle(text, CONSOLE_REQUESTER);

@@ -20,7 +20,7 @@ export function scratchDir(): string {
 export function runIsdown(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', STORE_URL: `sqlite://${scratchDir()}/isdown.sqlite`, PORT: '0', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', STORE_URL: `sqlite://${scratchDir()}/isdown.sqlite`, PORT: '0', ISDOWN_STATUS_POLL: 'off', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -51,7 +51,7 @@ export interface BotProcess {
 /** The bot as a long-running child process with its stdin kept open, like a person at a prompt. */
 export function startBot(env: Record<string, string>, args: string[] = []): BotProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ISDOWN_STATUS_POLL: 'off', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

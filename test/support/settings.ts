@@ -6,6 +6,8 @@ export const LOCAL_TARGETS = {
   ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32',
   ISDOWN_ALLOWED_PORTS: 'any',
   ISDOWN_CONTROL_URLS: '',
+  // The built-in catalog's pages are on the internet: tests read only pages of their own (CATALOG_FILE).
+  ISDOWN_STATUS_POLL: 'off',
 } as const;
 
 /** Rounds that decide quickly: one attempt per round, 1 s intervals, fast re-checks. */

@@ -52,6 +52,11 @@ export interface CatalogProblem {
 export interface Catalog {
   readonly services: readonly Service[];
   readonly problems: readonly CatalogProblem[];
+  /**
+   * `"builtIn": false` in an operator's file: its services are the whole catalog. For a network
+   * that reaches no public status page, and for tests whose pages are all local.
+   */
+  readonly replacesBuiltIn?: true;
 }
 
 /** Line of each element of the top-level "services" array, found by scanning the raw text. */
@@ -99,6 +104,8 @@ export function parseCatalog(text: string, file: string): Catalog {
   }
   const list = (doc as { services?: unknown })?.services;
   if (!Array.isArray(list)) return { services: [], problems: [{ file, line: 1, message: 'expects an object with a "services" array' }] };
+  const builtIn = (doc as { builtIn?: unknown }).builtIn;
+  if (builtIn !== undefined && typeof builtIn !== 'boolean') return { services: [], problems: [{ file, line: 1, message: '"builtIn" is true (merge over the built-in catalog, the default) or false (replace it)' }] };
   const lines = elementLines(text);
   const services: Service[] = [];
   const problems: CatalogProblem[] = [];
@@ -120,7 +127,7 @@ export function parseCatalog(text: string, file: string): Catalog {
     seen.add(parsed.data.id);
     services.push(parsed.data);
   });
-  return { services, problems };
+  return { services, problems, ...(builtIn === false ? { replacesBuiltIn: true as const } : {}) };
 }
 
 const BUILT_IN = new URL('./services.json', import.meta.url);
@@ -136,6 +143,7 @@ export function loadCatalog(operatorFile?: string): Catalog {
     return { services: builtIn.services, problems: [...builtIn.problems, { file: operatorFile, line: 1, message: `cannot be read: ${(err as Error).message}` }] };
   }
   const ops = parseCatalog(text, operatorFile);
+  if (ops.replacesBuiltIn) return { services: ops.services, problems: [...builtIn.problems, ...ops.problems] };
   const byId = new Map(builtIn.services.map((s) => [s.id, s]));
   for (const s of ops.services) byId.set(s.id, s);
   return { services: [...byId.values()], problems: [...builtIn.problems, ...ops.problems] };

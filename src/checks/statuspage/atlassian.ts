@@ -15,6 +15,8 @@ const incident = z.object({
   components: z.array(z.object({ name: z.string() })).nullish(),
   scheduled_for: z.string().nullish(),
   scheduled_until: z.string().nullish(),
+  started_at: z.string().nullish(),
+  created_at: z.string().nullish(),
 });
 const summary = z.object({
   page: z.object({ name: z.string(), url: z.string() }),
@@ -76,6 +78,7 @@ export const atlassian: StatusProvider = {
         ...(i.shortlink ? { url: i.shortlink } : {}),
         ...latest(i.incident_updates),
         components: (i.components ?? []).map((c) => c.name),
+        ...((i.started_at ?? i.created_at) ? { startedAt: (i.started_at ?? i.created_at)! } : {}),
       })),
       maintenances: s.scheduled_maintenances.map((m) => ({
         name: m.name,

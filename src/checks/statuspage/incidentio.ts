@@ -65,6 +65,7 @@ export const incidentio: StatusProvider = {
         ...(i.url ? { url: i.url } : {}),
         ...(i.last_update_message ? { latestUpdate: { body: i.last_update_message, at: i.last_update_at ?? '' } } : {}),
         components: i.affected_components.map((c) => c.name),
+        ...(i.started_at ? { startedAt: i.started_at } : {}),
       };
     });
     for (const m of s.in_progress_maintenances) for (const c of m.affected_components) touch(c, 'under_maintenance');

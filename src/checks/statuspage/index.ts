@@ -1,5 +1,5 @@
-import type { StatusOutcome, StatusPageKind, StatusPageRef } from '../../core/types.ts';
-import type { Prober } from '../probe.ts';
+import type { StatusOutcome, StatusPageKind, StatusPageRef, StatusReport } from '../../core/types.ts';
+import type { Prober, Validators } from '../probe.ts';
 import { atlassian } from './atlassian.ts';
 import { feed } from './feed.ts';
 import { incidentio } from './incidentio.ts';
@@ -23,7 +23,21 @@ export interface StatusSourceOptions {
 }
 
 export interface StatusSource {
+  /** The page as last read, if read within the TTL; otherwise read now. */
   read(ref: StatusPageRef): Promise<StatusOutcome>;
+  /**
+   * Reads the page now (conditionally: an unchanged page costs a 304 and no parsing) and keeps
+   * the result for `holdMs`, so that commands in between use it: the background poller's read.
+   */
+  refresh(ref: StatusPageRef, holdMs: number): Promise<Refreshed>;
+}
+
+export interface Refreshed {
+  readonly outcome: StatusOutcome;
+  /** The page's report differs from the one read before (or this is the first good read). */
+  readonly changed: boolean;
+  /** The page answered 304 to every document: nothing was downloaded or parsed. */
+  readonly notModified: boolean;
 }
 
 interface Cached {
@@ -31,44 +45,81 @@ interface Cached {
   readonly outcome: Promise<StatusOutcome>;
 }
 
+/** What the last good read of a page left behind for the next, conditional one. */
+interface Known {
+  readonly validators: readonly (Validators | undefined)[];
+  /** Kept only where a 304 needs them again: a feed (read against the clock) or a page of several documents. */
+  readonly bodies?: readonly (string | undefined)[];
+  readonly report: StatusReport;
+  readonly json: string;
+}
+
 /** Reads status pages through the guarded prober, with a short per-page cache and no crashes. */
 export function createStatusSource(opts: StatusSourceOptions): StatusSource {
   const now = opts.now ?? Date.now;
   const cache = new Map<string, Cached>();
+  const known = new Map<string, Known>();
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
+  const accept = 'application/json, application/atom+xml, application/rss+xml, text/xml;q=0.9, */*;q=0.5';
 
-  async function fetchOnce(ref: StatusPageRef): Promise<StatusOutcome> {
+  async function fetchOnce(ref: StatusPageRef): Promise<Refreshed> {
+    const key = keyOf(ref);
     const provider = PROVIDERS[ref.kind];
     const urls = provider.urls(ref);
-    const fetched = await Promise.all(urls.map((url) => opts.prober.fetch(url, { maxBytes, accept: 'application/json, application/atom+xml, application/rss+xml, text/xml;q=0.9, */*;q=0.5' })));
+    const before = known.get(key);
+    const fetched = await Promise.all(urls.map((url, i) => opts.prober.fetch(url, { maxBytes, accept, ...(before?.validators[i] ? { validators: before.validators[i] } : {}) })));
     const first = fetched[0]!;
-    if (!first.result.ok || !first.body) {
-      return { ok: false, reason: first.result.error?.message ?? 'no answer' };
+    const fail = (reason: string): Refreshed => ({ outcome: { ok: false, reason }, changed: false, notModified: false });
+    if (!first.result.ok || (!first.body && !first.notModified)) return fail(first.result.error?.message ?? 'no answer');
+    if (first.result.truncated) return fail(`the page is larger than ${Math.round(maxBytes / 1024)} KiB`);
+    const allSame = before !== undefined && fetched.every((f) => f.notModified);
+    if (allSame && before.bodies === undefined) return { outcome: { ok: true, report: before.report }, changed: false, notModified: true };
+    if (first.notModified && !before?.bodies) {
+      // A 304 for a document whose body was not kept (cannot happen unless the server answers
+      // 304 unasked); read it again in full next time.
+      known.delete(key);
+      return fail('the page answered "not modified" to a question it was not asked');
     }
-    if (first.result.truncated) return { ok: false, reason: `the page is larger than ${Math.round(maxBytes / 1024)} KiB` };
-    const bodies = fetched.map((f) => (f.result.ok && f.body && !f.result.truncated ? f.body.toString('utf8') : undefined));
+    const bodies = fetched.map((f, i) => (f.notModified ? before?.bodies?.[i] : f.result.ok && f.body && !f.result.truncated ? f.body.toString('utf8') : undefined));
     try {
-      return { ok: true, report: provider.parse(bodies, { now: now(), page: ref.page ?? ref.url, ...(opts.feedHorizonMs ? { horizonMs: opts.feedHorizonMs } : {}) }) };
+      const report = provider.parse(bodies, { now: now(), page: ref.page ?? ref.url, ...(opts.feedHorizonMs ? { horizonMs: opts.feedHorizonMs } : {}) });
+      const json = JSON.stringify(report);
+      const keepBodies = ref.kind === 'feed' || urls.length > 1;
+      known.set(key, { validators: fetched.map((f, i) => f.validators ?? (f.notModified ? before?.validators[i] : undefined)), ...(keepBodies ? { bodies } : {}), report, json });
+      return { outcome: { ok: true, report }, changed: json !== before?.json, notModified: allSame };
     } catch (err) {
-      if (err instanceof PayloadError) return { ok: false, reason: err.message };
+      known.delete(key);
+      if (err instanceof PayloadError) return fail(err.message);
       // A provider bug must not take the answer down with it; say so and move on.
-      return { ok: false, reason: `could not read it (${err instanceof Error ? err.message : String(err)})` };
+      return fail(`could not read it (${err instanceof Error ? err.message : String(err)})`);
     }
+  }
+
+  function remember(ref: StatusPageRef, t: number, holdMs: number, outcome: Promise<StatusOutcome>): void {
+    const key = keyOf(ref);
+    cache.set(key, { until: t + holdMs, outcome });
+    void outcome.then((o) => {
+      if (!o.ok) cache.set(key, { until: t + (opts.failureTtlMs ?? Math.min(holdMs, 15_000)), outcome });
+    });
+    if (cache.size > 5_000) for (const [k, v] of cache) if (v.until <= t) cache.delete(k);
   }
 
   return {
     read(ref) {
-      const key = `${ref.kind} ${ref.url}`;
       const t = now();
-      const hit = cache.get(key);
+      const hit = cache.get(keyOf(ref));
       if (hit && hit.until > t) return hit.outcome;
-      const outcome = fetchOnce(ref);
-      cache.set(key, { until: t + opts.ttlMs, outcome });
-      void outcome.then((o) => {
-        if (!o.ok) cache.set(key, { until: t + (opts.failureTtlMs ?? Math.min(opts.ttlMs, 15_000)), outcome });
-      });
-      if (cache.size > 5_000) for (const [k, v] of cache) if (v.until <= t) cache.delete(k);
+      const outcome = fetchOnce(ref).then((r) => r.outcome);
+      remember(ref, t, opts.ttlMs, outcome);
       return outcome;
+    },
+    refresh(ref, holdMs) {
+      const t = now();
+      const done = fetchOnce(ref);
+      remember(ref, t, holdMs, done.then((r) => r.outcome));
+      return done;
     },
   };
 }
+
+const keyOf = (ref: StatusPageRef) => `${ref.kind} ${ref.url}`;

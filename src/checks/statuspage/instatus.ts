@@ -56,7 +56,7 @@ export const instatus: StatusProvider = {
     const incidents = s.activeIncidents.map((i) => {
       const impact = IMPACT[i.impact ?? ''] ?? 'minor';
       if (RANK[impact] > RANK[indicator]) indicator = impact;
-      return { name: i.name, status: i.status.toLowerCase(), impact, ...(i.url ? { url: i.url } : {}), components: [] };
+      return { name: i.name, status: i.status.toLowerCase(), impact, ...(i.url ? { url: i.url } : {}), components: [], ...(i.started ? { startedAt: i.started } : {}) };
     });
     if (s.page.status === 'HASISSUES' && indicator === 'none') indicator = 'minor';
     return {

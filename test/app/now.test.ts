@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fixture, startStatusPages } from '../fakes/statuspage.ts';
+import { startTarget, type FakeTarget } from '../fakes/target.ts';
+import { startBot, scratchDir, type BotProcess } from '../support/run-isdown.ts';
+import { LOCAL_TARGETS } from '../support/settings.ts';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Asks again until the answer matches: the background reads land on their own schedule. */
+async function askUntil(bot: BotProcess, line: string, re: RegExp, timeoutMs = 40_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const from = bot.output().length;
+    bot.send(line);
+    try {
+      await bot.waitFor(/\n> ?$|\n$/, 2_000);
+    } catch {
+      // no prompt: fine, look at what came
+    }
+    await new Promise((r) => setTimeout(r, 700));
+    const answer = bot.output().slice(from);
+    if (re.test(answer)) return answer;
+    if (Date.now() > deadline) throw new Error(`no answer to "${line}" matched ${re}; the last was:\n${answer}\n--- stderr:\n${bot.errors()}`);
+  }
+}
+
+describe('background status reads: /isdown now and history of services nobody watches', () => {
+  let site: FakeTarget;
+  let pages: FakeTarget;
+  let bot: BotProcess;
+  before(async () => {
+    site = await startTarget();
+    pages = await startStatusPages();
+    // Conditional answers, as Statuspage's servers give them.
+    pages.set('/python/api/v2/summary.json', { kind: 'ok', body: fixture('atlassian-major.json'), contentType: JSON_TYPE, validators: { lastModified: 'Fri, 27 Nov 2026 10:00:00 GMT' } });
+    const dir = scratchDir();
+    const catalogFile = join(dir, 'catalog.json');
+    writeFileSync(
+      catalogFile,
+      JSON.stringify({
+        // Only these pages: the built-in catalog's are on the internet.
+        builtIn: false,
+        services: [
+          { id: 'octo', name: 'Octo', urls: [`${site.url}/ok`], statusPage: { kind: 'atlassian', url: `${pages.url}/github/api/v2/summary.json`, page: 'https://www.githubstatus.com' } },
+          { id: 'streamy', name: 'Streamy', urls: [`${site.url}/ok`], statusPage: { kind: 'atlassian', url: `${pages.url}/python/api/v2/summary.json` } },
+          { id: 'chatty', name: 'Chatty', urls: [`${site.url}/ok`], statusPage: { kind: 'atlassian', url: `${pages.url}/discord/api/v2/summary.json` } },
+          { id: 'nopage', name: 'No Page', urls: [`${site.url}/ok`] },
+        ],
+      }),
+    );
+    bot = startBot({ ...LOCAL_TARGETS, ISDOWN_STATUS_POLL: 'on', ISDOWN_STATUS_TTL: '5s', CATALOG_FILE: catalogFile, STORE_URL: `sqlite://${dir}/isdown.sqlite` });
+  });
+  after(async () => {
+    await bot?.kill('SIGTERM');
+    await site.close();
+    await pages.close();
+  });
+
+  it('now lists the known services whose page reports trouble, worst first, with a link', async () => {
+    const answer = await askUntil(bot, 'now', /Right now: 2 known services report problems/);
+    assert.match(answer, /🔴 Major outage \(1\):\s+• Streamy — Unplanned Database Outage since/);
+    assert.match(answer, /🟡 Minor problems \(1\):\s+• Octo — /);
+    assert.doesNotMatch(answer, /Chatty|No Page/);
+    // Pages are read conditionally: the second read of an unchanged page asked "has it changed?".
+    assert.ok((pages.hits.get('/python/api/v2/summary.json') ?? 0) >= 1);
+  });
+
+  it('history of a service this channel does not watch tells its page, and the page resolving it is recorded', async () => {
+    const open = await askUntil(bot, 'history streamy', /Streamy's status page: 1 incident in the last 7 d/);
+    assert.match(open, /Unplanned Database Outage \(major outage\): from .*, still open/);
+    assert.match(open, /This channel does not watch Streamy/);
+    await askUntil(bot, 'now', /Right now: 2 known services/);
+    assert.ok((pages.hits.get('/python/api/v2/summary.json') ?? 0) >= 2);
+    assert.match(String(pages.last.get('/python/api/v2/summary.json')!.headers['if-none-match']), /^W\/"/);
+
+    pages.set('/python/api/v2/summary.json', { kind: 'ok', body: fixture('atlassian-discord-operational.json'), contentType: JSON_TYPE, validators: { lastModified: 'Fri, 27 Nov 2026 11:00:00 GMT' } });
+    const resolved = await askUntil(bot, 'history streamy', /Unplanned Database Outage \(major outage\): from .*, resolved .*, after/);
+    assert.match(resolved, /Streamy's status page: 1 incident/);
+    await askUntil(bot, 'now', /Right now: 1 known service reports problems/);
+  });
+
+  it('a service with no status page keeps the old answer', async () => {
+    const answer = await askUntil(bot, 'history nopage', /does not watch No Page, so I have no history/);
+    assert.ok(answer.length > 0);
+  });
+});
