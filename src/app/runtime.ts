@@ -124,6 +124,8 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       everyMs: config.statusTtlMs,
       now,
       log: warn,
+      // Vendor watches hear each update and announced maintenance (the watcher is made below).
+      onChanges: async (id, changes) => watcher?.vendorNews(id, changes),
     });
     closers.push(() => vendor.stop());
 

@@ -4,6 +4,9 @@ import { runCheck, type CheckOutcome, type CheckPolicy, type CheckPorts } from '
 import { applyEvent, clockFormat, type ClockFormat } from '../core/incident.ts';
 import { actionTarget, certificateMessage, incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
 import { nextCertState, type CertNotice } from '../core/certificate.ts';
+import { statusVerdict } from '../core/verdict.ts';
+import { vendorMaintenanceMessage, vendorUpdateMessage } from '../core/messages.ts';
+import type { VendorChange } from '../core/vendor-history.ts';
 import { advance, initialState, stateChanged, type AlertEvent, type MonitorState, type Thresholds } from '../core/monitor.ts';
 import { channelId, intervalOf, monitorKey, pickOptions, sameChannel, type ChannelMonitor, type ChannelRef, type MonitorRecord, type MonitorSpec, type ServiceUptime, type WatchRequest } from '../core/watch.ts';
 import type { WatchPort } from '../core/bot.ts';
@@ -131,6 +134,12 @@ export interface Watcher extends WatchPort {
   /** Records a heartbeat sent to /push/<token>; false when no heartbeat has that token. */
   heartbeat(token: string, beat: Beat): Promise<boolean>;
   heartbeatKnown(token: string): Promise<boolean>;
+  /**
+   * What a vendor's page just said that a state does not carry: each incident update goes into
+   * the thread of the open alert of every vendor watch of the service, and a maintenance
+   * announced ahead is told once. Only the scheduling process hears of it.
+   */
+  vendorNews(serviceId: string, changes: readonly VendorChange[]): Promise<void>;
 }
 
 const LAG_RESERVOIR = 50_000;
@@ -209,7 +218,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   // hands off the schedule, which belongs to the elected process.
   let started = false;
   const roundPolicy: CheckPolicy = { ...opts.policy, confirmAttempts: 1 };
-  const pushThresholds: Thresholds = { ...opts.thresholds, failRounds: 1, recoverRounds: 1 };
+  const factThresholds: Thresholds = { ...opts.thresholds, failRounds: 1, recoverRounds: 1 };
 
   function place(record: MonitorRecord, state?: MonitorState): void {
     const interval = roundEvery(record);
@@ -333,11 +342,14 @@ export function createWatcher(opts: WatcherOptions): Watcher {
           lagNext = (lagNext + 1) % LAG_RESERVOIR;
           checks++;
         };
-        // A heartbeat asks nothing of any host: it reads its last beat from the store.
+        // A heartbeat asks nothing of any host: it reads its last beat from the store; a vendor
+        // watch reads the status page the background reader keeps (or reads it, once per TTL).
         const outcome =
           m.record.target.kind === 'push'
             ? (started_(), await heartbeatOutcome(m.record))
-            : await withSlots(hostOf(m.record), () => {
+            : m.record.only === 'statuspage'
+              ? (started_(), await vendorOutcome(m.record))
+              : await withSlots(hostOf(m.record), () => {
                 started_();
                 return probe(m.record);
               });
@@ -377,7 +389,13 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     return { target: record.target, verdict: heartbeatVerdict(record.target.name, beat, intervalOf(record)!, since, now(), clock), probes: [] };
   }
 
+  async function vendorOutcome(record: MonitorRecord): Promise<CheckOutcome> {
+    const status = await opts.ports.status?.(record.target);
+    return { target: record.target, verdict: statusVerdict(record.target.name, status, record.component), probes: [], ...(status ? { status } : {}) };
+  }
+
   function probe(record: MonitorRecord): Promise<CheckOutcome> {
+    if (record.only === 'statuspage') return vendorOutcome(record);
     return runCheck(
       record.target,
       pickOptions(record),
@@ -391,8 +409,9 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     const { record } = m;
     const at = now();
     const prev = m.state ?? (await opts.repo.getState(record.key)) ?? initialState(at);
-    // A beat, or its absence past the deadline, is a fact: no second round to confirm it.
-    const thresholds = record.target.kind === 'push' ? pushThresholds : opts.thresholds;
+    // A beat, or its absence past the deadline, is a fact: no second round to confirm it. So is
+    // what a vendor's own page says.
+    const thresholds = record.target.kind === 'push' || record.only === 'statuspage' ? factThresholds : opts.thresholds;
     const t = advance(prev, outcome.verdict, at, thresholds, (openedAt) => `${record.key.slice(0, 12)}-${openedAt.toString(36)}`);
     for (const e of t.events) {
       if (e.type === 'recheck') m.extraDue = at + e.inMs;
@@ -708,6 +727,35 @@ export function createWatcher(opts: WatcherOptions): Watcher {
         }
       }
       return removed;
+    },
+    async vendorNews(serviceId, changes) {
+      const watchers = [...monitors.values()].filter((m) => m.record.only === 'statuspage' && m.record.target.id === serviceId);
+      for (const m of watchers) {
+        const record = m.record;
+        const want = record.component?.toLowerCase();
+        const concerns = (components: readonly string[], name: string) => !want || components.some((c) => c.toLowerCase().includes(want)) || name.toLowerCase().includes(want);
+        const active = record.watches.filter((w) => !w.pausedReason && !(w.mutedUntil !== undefined && w.mutedUntil > now()));
+        for (const change of changes) {
+          if (change.type === 'updated' && concerns(change.incident.components, change.incident.name)) {
+            // Into the open alert's thread; with no open alert (the page's update came before
+            // the watch's round saw trouble) the round that opens it tells the page's words.
+            const open = m.state?.incident?.open ? await opts.repo.getIncident(m.state.incident.id) : undefined;
+            if (!open) continue;
+            const at = now();
+            const root = incidentRootMessage(open, at, clock);
+            const reply = vendorUpdateMessage(record.target.name, change.incident, change.update, clock);
+            const tag = createHash('sha1').update(`${change.incident.key} ${change.update.at} ${change.update.body}`).digest('hex').slice(0, 12);
+            const entries = active.map((w): OutboxEntry => ({ id: `${open.id}:vu-${tag}:${channelId(w.channel)}`, channel: w.channel, incidentId: open.id, root, reply, broadcast: false, createdAt: at, attempts: 0, nextAt: at, done: {} }));
+            if (entries.length) await opts.notifier.enqueue(entries);
+          } else if (change.type === 'scheduled' && concerns(change.maintenance.components, change.maintenance.name)) {
+            const id = `vm-${record.key.slice(0, 12)}-${createHash('sha1').update(change.maintenance.key).digest('hex').slice(0, 12)}`;
+            const root = vendorMaintenanceMessage(record.target.name, change.maintenance, actionTarget(record.target), now(), clock);
+            const at = now();
+            const entries = active.map((w): OutboxEntry => ({ id: `${id}:0:${channelId(w.channel)}`, channel: w.channel, incidentId: id, root, broadcast: false, createdAt: at, attempts: 0, nextAt: at, done: {} }));
+            if (entries.length) await opts.notifier.enqueue(entries);
+          }
+        }
+      }
     },
     async checkNow(key) {
       const m = monitors.get(key);

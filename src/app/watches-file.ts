@@ -24,7 +24,7 @@ import type { Watcher } from './watcher.ts';
 export const FILE_OWNER = 'watches-file';
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 const MAX_ENTRIES = 100_000;
-const FIELDS = ['target', 'push', 'every', 'status', 'expect', 'forbid', 'component', 'method', 'header', 'json', 'slower_than'] as const;
+const FIELDS = ['target', 'push', 'every', 'status', 'expect', 'forbid', 'component', 'method', 'header', 'json', 'slower_than', 'only'] as const;
 /** A field's words in the chat grammar, where they differ from its name. */
 const WORDS: Partial<Record<(typeof FIELDS)[number], string[]>> = { slower_than: ['slower', 'than'] };
 
@@ -161,6 +161,7 @@ function optionFields(o: WatchOptions): Record<string, string | string[]> {
     ...(p.json ? { json: p.json } : {}),
     ...(p.slowerThanMs !== undefined ? { slower_than: formatExactDuration(p.slowerThanMs) } : {}),
     ...(p.component ? { component: p.component } : {}),
+    ...(p.only ? { only: p.only } : {}),
   };
 }
 

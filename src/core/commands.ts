@@ -34,7 +34,7 @@ export const MAX_TEXT_LENGTH = 200;
 
 export const USAGE: Record<CommandName, string> = {
   check: '/isdown <service|url>',
-  watch: '/isdown watch <service|url|tcp://host:port> [every 1m] [status 200-299,401] [expect "text"] [forbid "text"] [method HEAD] [header "Name: $ISDOWN_HEADER_…"] [json "$.status == UP"] [slower than 2s] [component "API"]',
+  watch: '/isdown watch <service|url|tcp://host:port> [every 1m] [status 200-299,401] [expect "text"] [forbid "text"] [method HEAD] [header "Name: $ISDOWN_HEADER_…"] [json "$.status == UP"] [slower than 2s] [component "API"] [only statuspage]',
   unwatch: '/isdown unwatch <service|url>',
   list: '/isdown list',
   history: '/isdown history <service> [7d]',
@@ -258,6 +258,11 @@ export function parseWatch(args: string[], minMs: number): ParseResult {
         command.json = formatJsonCondition(c.value);
         break;
       }
+      case 'only': {
+        if (value.toLowerCase() !== 'statuspage') return err('watch', `"only" takes one word, statuspage: alert from the official status page alone. I read "${value.slice(0, 30)}".`);
+        command.only = 'statuspage';
+        break;
+      }
       case 'slower': {
         const amount = value.toLowerCase() === 'than' ? args[i++] : undefined;
         if (amount === undefined) return err('watch', 'Say how slow is too slow, like: slower than 2s.');
@@ -268,7 +273,7 @@ export function parseWatch(args: string[], minMs: number): ParseResult {
         break;
       }
       default:
-        return err('watch', `I don't understand "${args[i - 2]}" here; the options are every, status, expect, forbid, method, header, json, slower than and component.`);
+        return err('watch', `I don't understand "${args[i - 2]}" here; the options are every, status, expect, forbid, method, header, json, slower than, component and only statuspage.`);
     }
   }
   if (headers.length) command.headers = headers;

@@ -6,6 +6,7 @@ import type { AlertEvent } from './monitor.ts';
 import { daysLeft, type CertNotice } from './certificate.ts';
 import type { ProbeResult, Target, VerdictState } from './types.ts';
 import type { Chart } from './uptime.ts';
+import type { VendorIncident, VendorMaintenance, VendorUpdate } from './vendor-history.ts';
 
 /**
  * The neutral message every adapter renders in its own idiom (Block Kit, embed, terminal).
@@ -46,7 +47,8 @@ export interface Message {
 }
 
 export interface AlertFacts {
-  readonly event: 'opened' | 'changed' | 'reopened' | 'flapping' | 'recovered' | 'certificate';
+  /** `vendor_update`: the vendor's page posted an update; `maintenance`: it announced a maintenance. */
+  readonly event: 'opened' | 'changed' | 'reopened' | 'flapping' | 'recovered' | 'certificate' | 'vendor_update' | 'maintenance';
   readonly incidentId: string;
   readonly service: string;
   readonly target: string;
@@ -186,6 +188,40 @@ export function certificateMessage(service: string, target: string, id: string, 
     visibility: 'channel',
     at: notice.at,
     alert: facts,
+  };
+}
+
+/** An update the vendor posted on its status page, as a reply in the vendor watch's alert thread. */
+export function vendorUpdateMessage(service: string, incident: VendorIncident, update: VendorUpdate, clock: ClockFormat): Message {
+  return {
+    tone: 'info',
+    title: `${service}'s status page, ${clock(update.at)} — ${incident.name} (${update.status})`,
+    lines: [update.body],
+    fields: [],
+    links: incident.url ? [{ label: 'Incident', url: incident.url }] : [],
+    actions: [],
+    visibility: 'channel',
+    at: update.at,
+  };
+}
+
+/** A maintenance the vendor announced ahead: said once, when it first appears on the page. */
+export function vendorMaintenanceMessage(service: string, m: VendorMaintenance, target: string, now: number, clock: ClockFormat): Message {
+  const day = (t: number) => {
+    const d = Math.floor(t / 86_400_000) - Math.floor(now / 86_400_000);
+    return d === 0 ? 'today' : d === 1 ? 'tomorrow' : utcDate(t).slice(0, 10);
+  };
+  const when = m.scheduledFor !== undefined ? `${day(m.scheduledFor)} ${clock(m.scheduledFor)}${m.scheduledUntil !== undefined ? `–${clock(m.scheduledUntil)}` : ''}` : 'soon';
+  return {
+    tone: 'maintenance',
+    title: `${service} plans maintenance ${when}: ${m.name}`,
+    lines: [...(m.components.length ? [`Affects: ${m.components.join(', ')}.`] : []), 'Alerts from this watch stay quiet while the page says it is under way.'],
+    fields: [],
+    links: [],
+    actions: [],
+    visibility: 'channel',
+    at: now,
+    alert: { event: 'maintenance', incidentId: m.key, service, target },
   };
 }
 

@@ -297,3 +297,21 @@ export function decideVerdict(input: VerdictInput): Verdict {
   if (view?.worst === 'maintenance') return verdict('up', `${name} is up; maintenance is in progress. ${fast}.`);
   return verdict('up', `${name} is up — it's just you. ${fast}.`);
 }
+
+/**
+ * A vendor watch (`only statuspage`): the official page is the only evidence, and it is taken at
+ * its word. A page that names a major outage (of the component asked about, or a critical
+ * incident) is down; other major trouble is partial; minor is degraded. A page that cannot be
+ * read says nothing new: unknown, which changes no state.
+ */
+export function statusVerdict(name: string, status: StatusOutcome | undefined, component?: string): Verdict {
+  if (!status?.ok) return { state: 'unknown', summary: `${name}'s status page could not be read${status ? `: ${status.reason}` : ''}.`, reasons: [] };
+  const report = status.report;
+  const view = readStatus(report, component);
+  const comps = relevantComponents(report, component);
+  const critical = comps.some((c) => c.status === 'major_outage') || (!component && report.incidents.some((i) => i.impact === 'critical' && i.status !== 'resolved' && i.status !== 'postmortem'));
+  const state: VerdictState = view.worst === 'ok' ? 'up' : view.worst === 'maintenance' ? 'maintenance' : view.worst === 'minor' ? 'degraded' : critical ? 'down' : 'partial';
+  const what = component ? `${name} ${component}` : name;
+  const head = state === 'up' ? `${what}: the status page reports no problem.` : state === 'maintenance' ? `${what}: maintenance, says the status page.` : `${what}: the status page reports ${state === 'down' ? 'a major outage' : state === 'partial' ? 'a partial outage' : 'problems'}.`;
+  return { state, summary: head, reasons: [view.words, `From the official status page alone (only statuspage): ${report.page}`] };
+}

@@ -41,6 +41,8 @@ export interface WatchOptions {
   readonly json?: string;
   /** Slower than this is degraded (in place of the operator's ISDOWN_SLOW_THRESHOLD). */
   readonly slowerThanMs?: number;
+  /** `only statuspage`: alert from the vendor's official page alone; nothing is probed. */
+  readonly only?: 'statuspage';
 }
 
 /** Only the options set, copied: the one way options move from one shape to the next. */
@@ -54,6 +56,7 @@ export function pickOptions(o: WatchOptions): WatchOptions {
     ...(o.headers?.length ? { headers: [...o.headers] } : {}),
     ...(o.json ? { json: o.json } : {}),
     ...(o.slowerThanMs !== undefined ? { slowerThanMs: o.slowerThanMs } : {}),
+    ...(o.only ? { only: o.only } : {}),
   };
 }
 
@@ -68,13 +71,20 @@ export function describeOptions(o: WatchOptions): string[] {
     o.json ? `json "${o.json}"` : '',
     o.slowerThanMs !== undefined ? `slower than ${formatExactDuration(o.slowerThanMs)}` : '',
     o.component ? `component "${o.component}"` : '',
+    o.only ? `only ${o.only}` : '',
   ].filter(Boolean);
 }
 
 /** Why these options cannot go with this target (HTTP options on a TCP check), or null. */
 export function optionsMisfit(target: Target, o: WatchOptions): string | null {
-  if (!target.urls[0]?.startsWith('tcp:')) return null;
   const p = pickOptions(o);
+  if (p.only === 'statuspage') {
+    if (!target.statusPage) return `${target.name} has no status page I can read, so "only statuspage" has nothing to watch. Watch it without "only statuspage" to check it directly.`;
+    const probing = [p.status && 'status', p.method && 'method', p.headers && 'header', p.json && 'json', p.expect && 'expect', p.forbid && 'forbid', p.slowerThanMs !== undefined && 'slower than'].filter(Boolean);
+    if (probing.length) return `"only statuspage" reads ${target.name}'s official page and checks nothing itself, so ${probing.join(', ')} cannot apply; leave ${probing.length === 1 ? 'it' : 'them'} out, or drop "only statuspage".`;
+    return null;
+  }
+  if (!target.urls[0]?.startsWith('tcp:')) return null;
   const http = [p.status && 'status', p.method && 'method', p.headers && 'header', p.json && 'json'].filter(Boolean);
   if (!http.length) return null;
   return `${target.name} is a TCP check: it connects, and with expect or forbid reads what the server says first. ${http.join(', ')} ${http.length === 1 ? 'is' : 'are'} for HTTP watches.`;
@@ -109,8 +119,8 @@ export interface MonitorRecord extends MonitorSpec {
 export function monitorKey(targetId: string, opts: WatchOptions): string {
   // Later options are added only when set, so monitors made before they existed keep their keys.
   const o = pickOptions(opts);
-  const later = o.method || o.headers || o.json || o.slowerThanMs !== undefined ? [o.method ?? 'GET', o.headers ?? [], o.json ?? '', o.slowerThanMs ?? 0] : [];
-  const material = JSON.stringify([targetId, o.expect ?? '', o.forbid ?? '', (o.component ?? '').toLowerCase(), ...(o.status || later.length ? [o.status ?? ''] : []), ...later]);
+  const later = o.method || o.headers || o.json || o.slowerThanMs !== undefined || o.only ? [o.method ?? 'GET', o.headers ?? [], o.json ?? '', o.slowerThanMs ?? 0] : [];
+  const material = JSON.stringify([targetId, o.expect ?? '', o.forbid ?? '', (o.component ?? '').toLowerCase(), ...(o.status || later.length ? [o.status ?? ''] : []), ...later, ...(o.only ? [o.only] : [])]);
   return createHash('sha256').update(material).digest('hex').slice(0, 20);
 }
 

@@ -137,6 +137,20 @@ describe('the watches file', () => {
     assert.match(slackListed.problems[0]!.message, /slack is not running in this process/);
   });
 
+  it('carries a vendor watch (only: statuspage) through export and back; a target with no page is refused with its line', async () => {
+    const text = ['watches:', '  console:', '    - { target: github, only: statuspage, component: Actions }', '    - { target: https://intranet.example/, only: statuspage }'].join('\n');
+    const read = readWatchesFile(text, { minIntervalMs: 30_000 });
+    assert.deepEqual([read.watches[0]!.only, read.watches[0]!.component], ['statuspage', 'Actions']);
+    const a = setup();
+    const applied = await applyWatches(text, a.deps);
+    assert.deepEqual(applied.problems.map((p) => [p.line, /has no status page I can read/.test(p.message)]), [[4, true]]);
+    const exported = formatWatchesFile(await a.repo.all());
+    assert.match(exported, /- target: github\n\s+every: 1m\n\s+component: Actions\n\s+only: statuspage/);
+    const b = setup();
+    assert.deepEqual((await applyWatches(exported, b.deps)).problems, []);
+    assert.deepEqual((await b.repo.all()).map((r) => [r.key, r.only]), (await a.repo.all()).map((r) => [r.key, r.only]));
+  });
+
   it('carries HTTP conditions: method, headers, a JSON condition and a time limit, through export and back', async () => {
     const text = [
       'watches:',

@@ -5,6 +5,10 @@ import { clockFormat } from '../../src/core/incident.ts';
 import { knownTrouble, nowMessage } from '../../src/core/now.ts';
 import type { StatusIncident, StatusMaintenance, StatusReport } from '../../src/core/types.ts';
 import { foldReport, incidentsSince, VENDOR_LIMITS } from '../../src/core/vendor-history.ts';
+import { parseCommand } from '../../src/core/commands.ts';
+import { statusVerdict } from '../../src/core/verdict.ts';
+import { monitorKey, optionsMisfit } from '../../src/core/watch.ts';
+import type { Target } from '../../src/core/types.ts';
 import type { ChannelMonitor } from '../../src/core/watch.ts';
 import { fixture } from '../fakes/statuspage.ts';
 
@@ -125,5 +129,47 @@ describe('/isdown now', () => {
     const msg = nowMessage(knownTrouble(pages, 40, T0), [], { polling: true, now: T0, clock, maxPerGroup: 10 });
     assert.equal(msg.lines.filter((l) => l.startsWith('• ')).length, 10);
     assert.ok(msg.lines.includes('…and 30 more.'));
+  });
+});
+
+describe('vendor watches: only statuspage', () => {
+  const major = atlassian.parse([fixture('atlassian-major.json')], { now: T0, page: 'https://status.example' });
+  const minor = atlassian.parse([fixture('atlassian-github-minor.json')], { now: T0, page: 'https://www.githubstatus.com' });
+  const fine = atlassian.parse([fixture('atlassian-discord-operational.json')], { now: T0, page: 'https://discordstatus.com' });
+  const maintenance = atlassian.parse([fixture('atlassian-discord-maintenance.json')], { now: T0, page: 'https://discordstatus.com' });
+
+  it('is one more watch option, in the one grammar', () => {
+    assert.deepEqual(parseCommand('watch stripe only statuspage component "API"'), { ok: true, command: { kind: 'watch', target: 'stripe', only: 'statuspage', component: 'API' } });
+    const bad = parseCommand('watch stripe only website');
+    assert.ok(!bad.ok && /"only" takes one word, statuspage/.test(bad.error));
+    const push = parseCommand('watch push backup only statuspage');
+    assert.ok(!push.ok && /only statuspage is for checks isdown makes/.test(push.error));
+  });
+
+  it('needs a status page, and refuses options that only a probe could check', () => {
+    const withPage: Target = { kind: 'catalog', id: 'stripe', name: 'Stripe', urls: ['https://stripe.com/'], statusPage: { kind: 'atlassian', url: 'https://status.stripe.com/api/v2/summary.json' } };
+    const without: Target = { kind: 'adhoc', id: 'example.com', name: 'example.com', urls: ['https://example.com/'] };
+    assert.equal(optionsMisfit(withPage, { only: 'statuspage', component: 'API' }), null);
+    assert.match(optionsMisfit(without, { only: 'statuspage' })!, /example\.com has no status page I can read/);
+    assert.match(optionsMisfit(withPage, { only: 'statuspage', status: '200', expect: 'ok' })!, /status, expect cannot apply/);
+  });
+
+  it('is its own monitor, and leaves the keys of existing monitors as they were', () => {
+    assert.notEqual(monitorKey('stripe', { only: 'statuspage' }), monitorKey('stripe', {}));
+    // The key of a plain watch made before this option existed.
+    assert.equal(monitorKey('github', { component: 'Actions' }), monitorKey('github', { component: 'actions' }));
+  });
+
+  it("takes the page at its word: critical is down, major partial, minor degraded, maintenance, and an unread page changes nothing", () => {
+    assert.equal(statusVerdict('Python', { ok: true, report: major }).state, 'down');
+    assert.equal(statusVerdict('GitHub', { ok: true, report: minor }).state, 'degraded');
+    assert.equal(statusVerdict('GitHub', { ok: true, report: minor }, 'Git Operations').state, 'up');
+    assert.equal(statusVerdict('GitHub', { ok: true, report: minor }, 'Actions').state, 'degraded');
+    assert.equal(statusVerdict('Discord', { ok: true, report: fine }).state, 'up');
+    assert.equal(statusVerdict('Discord', { ok: true, report: maintenance }).state, 'maintenance');
+    const unread = statusVerdict('Discord', { ok: false, reason: 'timed out' });
+    assert.equal(unread.state, 'unknown');
+    assert.match(unread.summary, /could not be read: timed out/);
+    assert.match(statusVerdict('Python', { ok: true, report: major }).summary, /^Python: the status page reports a major outage\.$/);
   });
 });

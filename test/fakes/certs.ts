@@ -13,6 +13,8 @@ export interface TestPki {
   readonly expired: KeyPair;
   readonly wrongHost: KeyPair;
   readonly selfSigned: KeyPair;
+  /** For any name under status.test (benchmarks give each fake status page its own host). */
+  readonly wildcard: KeyPair;
 }
 
 export interface KeyPair {
@@ -48,7 +50,8 @@ export function testPki(): TestPki {
     const wrongHost = leaf('wronghost', 'DNS:other.example', ['-days', '2']);
     run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'self.key', '-out', 'self.pem', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
     const selfSigned = { key: readFileSync(join(dir, 'self.key'), 'utf8'), cert: readFileSync(join(dir, 'self.pem'), 'utf8') };
-    cached = { ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), valid, expired, wrongHost, selfSigned };
+    const wildcard = leaf('wildcard', 'DNS:*.status.test,IP:127.0.0.1', ['-days', '2']);
+    cached = { ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), valid, expired, wrongHost, selfSigned, wildcard };
     return cached;
   } finally {
     rmSync(dir, { recursive: true, force: true });
