@@ -33,6 +33,7 @@ export const ISDOWN_COMMAND = {
         { type: STRING, name: 'header', description: 'A header from the environment, like "X-Api-Key: $ISDOWN_HEADER_KEY"', required: false, max_length: 200 },
         { type: STRING, name: 'json', description: 'A JSON body condition, like $.status == UP', required: false, max_length: 200 },
         { type: STRING, name: 'slower_than', description: 'Slower than this is degraded, like 2s', required: false, max_length: 20 },
+        { type: STRING, name: 'only', description: 'statuspage: alert from the official status page alone, probing nothing', required: false, choices: [{ name: 'statuspage', value: 'statuspage' }] },
       ],
     },
     {
@@ -85,7 +86,7 @@ export function toGrammar(sub: string, opt: OptionReader): string {
     case 'check':
       return `check ${quote(svc)}`;
     case 'watch':
-      return ['watch', quote(svc), ...(['every', 'expect', 'forbid', 'component', 'status', 'method', 'header', 'json', 'slower_than'] as const).flatMap((k) => (opt(k) ? [k === 'slower_than' ? 'slower than' : k, quote(opt(k)!)] : []))].join(' ');
+      return ['watch', quote(svc), ...(['every', 'expect', 'forbid', 'component', 'status', 'method', 'header', 'json', 'slower_than', 'only'] as const).flatMap((k) => (opt(k) ? [k === 'slower_than' ? 'slower than' : k, quote(opt(k)!)] : []))].join(' ');
     case 'heartbeat':
       return ['watch', 'push', quote(opt('name') ?? ''), ...(opt('every') ? ['every', quote(opt('every')!)] : [])].join(' ');
     case 'history':

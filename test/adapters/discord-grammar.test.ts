@@ -21,6 +21,7 @@ describe('Discord subcommands become the one grammar', () => {
   it('now takes no options and is the same command', () => {
     assert.deepEqual(parseCommand(toGrammar('now', reader({}))), { ok: true, command: { kind: 'now' } });
     assert.ok(ISDOWN_COMMAND.options.some((o) => o.name === 'now'));
+    assert.deepEqual(parseCommand(toGrammar('watch', reader({ service: 'stripe', only: 'statuspage', component: 'API' }))), { ok: true, command: { kind: 'watch', target: 'stripe', component: 'API', only: 'statuspage' } });
   });
 
   it("stays inside Discord's limits for a command's definition", () => {
