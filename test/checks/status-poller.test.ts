@@ -181,6 +181,34 @@ describe('status poller', () => {
     }
   });
 
+  it('with the jitter at its extremes, still once a period: an early read is not followed by another at once', async () => {
+    const { source, state } = fakeSource();
+    let now = 7_000_000;
+    let flip = false;
+    const services = Array.from({ length: 40 }, (_, i) => svc(`j${i}`));
+    const poller = createStatusPoller({ source, services, everyMs: 120_000, now: () => now, random: () => ((flip = !flip) ? 0 : 0.9999) });
+    poller.start();
+    try {
+      const total = () => [...state.reads.values()].reduce((a, b) => a + b, 0);
+      const at: number[] = [];
+      for (let t = 0; t < 6 * 120; t++) {
+        now += 1_000;
+        poller.tick();
+        await new Promise((r) => setImmediate(r));
+        at.push(total());
+      }
+      // Each whole period after the first two holds one read of each page, give or take the
+      // ±5 % jitter at the period's edges.
+      for (const [from, to] of [[240, 360], [360, 480], [480, 600]] as const) {
+        const n = at[to - 1]! - at[from - 1]!;
+        assert.ok(n >= 36 && n <= 44, `${from}–${to} s: ${n} reads of 40 pages`);
+      }
+      assert.ok(at[719]! - at[239]! <= 4 * 40 + 4, `${at[719]! - at[239]!} reads in 4 periods`);
+    } finally {
+      await poller.stop();
+    }
+  });
+
   it('a page that fails keeps what it said last, and "since" moves only when what it says changes', async () => {
     const { source, state } = fakeSource();
     let now = 5_000;
