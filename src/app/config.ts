@@ -44,6 +44,8 @@ export interface Config {
   readonly confirmAttempts: number;
   readonly confirmDelayMs: number;
   readonly statusTtlMs: number;
+  /** Storm grouping (ISDOWN_STORM_*): threshold 0 turns it off. */
+  readonly storm: { readonly threshold: number; readonly windowMs: number; readonly holdMs: number };
   /** ISDOWN_STATUS_POLL: read every known status page in the background. */
   readonly statusPoll: boolean;
   /** Feeds: how long an unresolved incident or maintenance stays open after its last update. */
@@ -274,6 +276,11 @@ export function loadConfig(env: Env = process.env): Config {
     confirmAttempts: int(env, 'ISDOWN_CONFIRM_CHECKS', 3, 1, 10),
     confirmDelayMs: duration(env, 'ISDOWN_CONFIRM_DELAY', 2_000, 0, 60_000),
     statusTtlMs: duration(env, 'ISDOWN_STATUS_TTL', 120_000, 5_000, 3_600_000),
+    storm: {
+      threshold: int(env, 'ISDOWN_STORM_THRESHOLD', 3, 0, 1_000),
+      windowMs: duration(env, 'ISDOWN_STORM_WINDOW', 60_000, 1_000, 3_600_000),
+      holdMs: duration(env, 'ISDOWN_STORM_HOLD', 5_000, 0, 60_000),
+    },
     statusPoll: oneOf(env, 'ISDOWN_STATUS_POLL', ['on', 'off'] as const, 'on') === 'on',
     storeTimeoutMs: duration(env, 'ISDOWN_STORE_TIMEOUT', 5_000, 500, 60_000),
     feedHorizonMs: duration(env, 'ISDOWN_FEED_HORIZON', 7 * 86_400_000, 3_600_000, 90 * 86_400_000),

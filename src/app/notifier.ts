@@ -1,6 +1,13 @@
 import { DEFAULT_BACKOFF, DeliveryError, nextAttemptDelay, type Backoff, type ChatAdapter } from '../core/notify.ts';
 import { channelId, type ChannelRef } from '../core/watch.ts';
 import type { OutboxEntry, OutboxRepository } from '../store/outbox.ts';
+import type { StormRepository } from '../store/storms.ts';
+import { isOpen, joinedMessage, recoveredMessage, stormRootMessage, type ChannelStorms, type StormMember, type StormPolicy } from '../core/storm.ts';
+import type { ClockFormat } from '../core/incident.ts';
+import { createHash } from 'node:crypto';
+
+const isOpening = (e: OutboxEntry) => !e.reply && e.root.alert?.event === 'opened';
+const isRecovery = (e: OutboxEntry) => e.reply?.alert?.event === 'recovered';
 
 export interface NotifierOptions {
   readonly outbox: OutboxRepository;
@@ -15,6 +22,14 @@ export interface NotifierOptions {
   /** The platform says the bot can no longer post there: pause and tell someone, once. */
   readonly onChannelGone?: (channel: ChannelRef, reason: string) => Promise<void>;
   readonly log?: (line: string) => void;
+  /** Storm grouping: several openings in one channel become one grouped alert (absent: none). */
+  readonly storms?: {
+    readonly repo: StormRepository;
+    readonly policy: StormPolicy;
+    readonly clock: ClockFormat;
+    /** A shared cause the members' dependencies report, in words; undefined when none is known. */
+    readonly cause?: (targets: readonly string[]) => Promise<string | undefined>;
+  };
 }
 
 export interface NotifierHealth {
@@ -128,6 +143,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
           break;
         }
         try {
+          if (opts.storms && (await stormStep(queue))) continue;
           // Claimed for the delivery: two processes sharing the store (a scheduler and the one
           // replacing it) never send the same alert, and each continues from the other's progress.
           await opts.outbox.claim(head.id, async (current) => {
@@ -173,6 +189,90 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     }
   }
 
+  /**
+   * Storm grouping, before the head of a channel's queue is delivered. The openings queued when
+   * the first is due (it waited `holdMs` for others) become one grouped alert when, with the channel's recent
+   * single alerts, they reach the threshold, or join the channel's open storm; a member's later
+   * events go into the storm's thread, its recoveries grouped the same way. The grouped entry
+   * goes through the outbox like any other (durable, exactly once); the members' own entries are
+   * then done. Returns true when it changed the queue (the loop looks at the new head).
+   */
+  async function stormStep(queue: OutboxEntry[]): Promise<boolean> {
+    const s = opts.storms!;
+    const head = queue[0]!;
+    const t = now();
+    const channel = head.channel;
+    const state = await s.repo.get(channel);
+    const storm = state.storm;
+    const memberOf = (e: OutboxEntry) => storm?.members.find((m) => m.incidentId === e.incidentId);
+
+    if (isOpening(head) && !memberOf(head)) {
+      // Every opening queued here came within the hold of the first: they go together.
+      const openings = queue.filter((e) => isOpening(e) && !memberOf(e));
+      const recent = state.recent.filter((r) => t - r.at < s.policy.windowMs);
+      const joining = storm && isOpen(storm) && t - storm.lastJoinAt < s.policy.joinForMs;
+      if (!joining && openings.length + recent.length < s.policy.threshold) {
+        // On its own; counted for the window.
+        if (!recent.some((r) => r.incidentId === head.incidentId)) await s.repo.save(channel, { ...state, recent: [...recent, { incidentId: head.incidentId, service: head.root.alert?.service ?? '', at: t }].slice(-50) });
+        return false;
+      }
+      const members: StormMember[] = openings.map((e) => ({ incidentId: e.incidentId, service: e.root.alert?.service ?? e.root.title, title: e.root.title, tone: e.root.tone, joinedAt: t }));
+      const base = joining
+        ? storm
+        : { id: `storm-${createHash('sha1').update(`${channelId(channel)} ${t}`).digest('hex').slice(0, 12)}`, startedAt: Math.min(...openings.map((e) => e.root.at ?? e.createdAt)), lastJoinAt: t, members: [], earlier: recent.map((r) => r.service) };
+      const cause = s.cause ? await s.cause(openings.map((e) => e.root.alert?.target ?? '')).catch(() => undefined) : undefined;
+      const next = { ...base, lastJoinAt: t, members: [...base.members, ...members], ...(cause ? { cause } : {}) };
+      const grouped = await groupedEntry(next, members.map((m) => m.incidentId), joining ? joinedMessage(members, t) : undefined, false, openings[0]!);
+      await s.repo.save(channel, { storm: next, recent: joining ? recent : [] });
+      await replace(queue, openings, grouped);
+      return true;
+    }
+
+    const member = memberOf(head);
+    if (!member || !storm) return false;
+    if (isRecovery(head)) {
+      const recoveries = queue.filter((e) => isRecovery(e) && memberOf(e));
+      const ids = new Set(recoveries.map((e) => e.incidentId));
+      const next = { ...storm, members: storm.members.map((m) => (ids.has(m.incidentId) ? { ...m, recoveredAt: t } : m)) };
+      const recovered = next.members.filter((m) => ids.has(m.incidentId));
+      const grouped = await groupedEntry(next, [...ids], recoveredMessage(recovered, t, s.clock), !isOpen(next), recoveries[0]!);
+      await s.repo.save(channel, { ...state, storm: next });
+      await replace(queue, recoveries, grouped);
+      return true;
+    }
+    // Any other event of a member (worse, better, flapping, a vendor's update): a reply in the
+    // storm's thread, with the storm's message brought up to date. The entry keeps its id.
+    const reopened = head.reply?.alert?.event === 'reopened';
+    const next = { ...storm, members: storm.members.map((m) => (m.incidentId === member.incidentId ? { ...m, title: head.root.title, tone: head.root.tone, ...(reopened ? { recoveredAt: undefined } : {}) } : m)) };
+    const moved: OutboxEntry = { ...head, incidentId: next.id, root: stormRootMessage(next, t, s.clock), done: {} };
+    await s.repo.save(channel, { ...state, storm: next });
+    await opts.outbox.save(moved);
+    queue[0] = moved;
+    return true;
+  }
+
+  /** The storm's own entry for one step: its id names the step, so a replay makes the same one. */
+  async function groupedEntry(storm: NonNullable<ChannelStorms['storm']>, members: readonly string[], reply: OutboxEntry['reply'], broadcast: boolean, first: OutboxEntry): Promise<OutboxEntry> {
+    const step = createHash('sha1').update([...members].sort().join(' ') + (reply ? reply.title : '')).digest('hex').slice(0, 12);
+    const t = now();
+    return { id: `${storm.id}:${step}:${channelId(first.channel)}`, channel: first.channel, incidentId: storm.id, root: stormRootMessage(storm, t, opts.storms!.clock), ...(reply ? { reply } : {}), broadcast, createdAt: first.createdAt, attempts: 0, nextAt: t, done: {} };
+  }
+
+  /** The grouped entry takes the members' place: stored first, then the members are done. */
+  async function replace(queue: OutboxEntry[], members: readonly OutboxEntry[], grouped: OutboxEntry): Promise<void> {
+    await opts.outbox.enqueue([grouped]);
+    for (const m of members) {
+      await opts.outbox.delivered(m.id);
+      known.delete(m.id);
+      resumed.delete(m.id);
+    }
+    const gone = new Set(members.map((m) => m.id));
+    const rest = queue.filter((e) => !gone.has(e.id));
+    queue.length = 0;
+    queue.push(grouped, ...rest);
+    known.add(grouped.id);
+  }
+
   function accept(entries: readonly OutboxEntry[]) {
     const touched = new Set<string>();
     for (const e of entries) {
@@ -189,7 +289,10 @@ export function createNotifier(opts: NotifierOptions): Notifier {
 
   return {
     async enqueue(entries) {
-      accept(await opts.outbox.enqueue(entries));
+      // With storm grouping, an opening or a recovery waits a few seconds for others to join it.
+      const hold = opts.storms?.policy.holdMs ?? 0;
+      const held = hold > 0 ? entries.map((e) => (isOpening(e) || isRecovery(e) ? { ...e, nextAt: Math.max(e.nextAt, e.createdAt + hold) } : e)) : entries;
+      accept(await opts.outbox.enqueue(held));
     },
     async resume() {
       const pending = await opts.outbox.pending();

@@ -21,6 +21,9 @@ import { createWatcher, type Watcher } from './watcher.ts';
 import { followWatchesFile } from './watches-file.ts';
 import { createVendorStatus, type VendorStatus } from './vendor-status.ts';
 import { createVendorStatusRepository } from '../store/vendor-status.ts';
+import { createStormRepository } from '../store/storms.ts';
+import { DEFAULT_STORM } from '../core/storm.ts';
+import { likelyCause } from './likely-cause.ts';
 import type { PlatformServices } from '../../adapters/platform.ts';
 
 /** Everything one isdown process runs on, built from the configuration, closed in reverse. */
@@ -148,6 +151,16 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
         repo = announcing(stored, (key) => sync.publish(key));
       }
       notifier = createNotifier({
+        ...(config.storm.threshold > 0
+          ? {
+              storms: {
+                repo: createStormRepository(store.kv, config.retentionMs),
+                policy: { ...DEFAULT_STORM, ...config.storm },
+                clock,
+                cause: (targets) => likelyCause(targets, checker.catalog.services, vendor.port),
+              },
+            }
+          : {}),
         outbox: createOutboxRepository(store.kv, store.lock),
         adapters,
         now,

@@ -365,7 +365,7 @@ describe('npm run discord:register', () => {
       assert.equal(second.code, 0);
       const cmds = discord.commands.get(GUILD) as { name: string; options: { name: string }[] }[];
       assert.equal(cmds.length, 1);
-      assert.deepEqual(cmds[0]!.options.map((o) => o.name), ['check', 'watch', 'heartbeat', 'unwatch', 'list', 'history', 'uptime', 'page', 'report', 'mute', 'unmute', 'help']);
+      assert.deepEqual(cmds[0]!.options.map((o) => o.name), ['check', 'watch', 'heartbeat', 'unwatch', 'list', 'history', 'uptime', 'page', 'now', 'report', 'mute', 'unmute', 'help']);
     } finally {
       await discord.close();
     }

@@ -5,7 +5,7 @@ import { scratchDir, startBot } from '../support/run-isdown.ts';
 const count = (text: string, re: RegExp) => (text.match(new RegExp(re.source, 'g')) ?? []).length;
 
 describe('heartbeat watches, end to end through the console and /push', () => {
-  const env = () => ({ ISDOWN_CONTROL_URLS: '', ISDOWN_MIN_INTERVAL: '1s', STORE_URL: `sqlite://${scratchDir()}/s.sqlite` });
+  const env = () => ({ ISDOWN_CONTROL_URLS: '', ISDOWN_MIN_INTERVAL: '1s', ISDOWN_STORM_HOLD: '0s', STORE_URL: `sqlite://${scratchDir()}/s.sqlite` });
 
   it('a job that stops calling in raises one alert; its next call is the recovery; unwatch retires the URL', async () => {
     const bot = startBot({ ...env(), ISDOWN_PUBLIC_URL: 'https://isdown.example.com/' });

@@ -186,7 +186,10 @@ describe('status poller', () => {
     let now = 7_000_000;
     let flip = false;
     const services = Array.from({ length: 40 }, (_, i) => svc(`j${i}`));
-    const poller = createStatusPoller({ source, services, everyMs: 120_000, now: () => now, random: () => ((flip = !flip) ? 0 : 0.9999) });
+    const poller = createStatusPoller({ source, services, everyMs: 120_000, now: () => now, random: () => {
+      flip = !flip;
+      return flip ? 0 : 0.9999;
+    } });
     poller.start();
     try {
       const total = () => [...state.reads.values()].reduce((a, b) => a + b, 0);

@@ -15,4 +15,6 @@ export const FAST_ROUNDS = {
   ISDOWN_CONFIRM_CHECKS: '1',
   ISDOWN_MIN_INTERVAL: '1s',
   ISDOWN_RECHECK_DELAY: '200ms',
+  // Alerts go out at once: tests that time one alert against the next do not wait for a storm.
+  ISDOWN_STORM_HOLD: '0s',
 } as const;

@@ -27,6 +27,8 @@ export const serviceSchema = z
     category: z.string().min(1).max(40).optional(),
     aliases: z.array(z.string().min(1).max(80)).default([]),
     urls: z.array(httpUrl).min(1, 'needs at least one URL to probe'),
+    /** Other faces of the service (API, mobile site): a one-shot check probes them too. The first URL is "the website". */
+    faces: z.array(z.object({ label: z.string().min(1).max(40), url: httpUrl }).strict()).max(5).optional(),
     expect: z.string().min(1).max(200).optional(),
     forbid: z.string().min(1).max(200).optional(),
     statusPage: z
@@ -38,6 +40,10 @@ export const serviceSchema = z
       .nullable()
       .default(null),
     statusPageNote: z.string().max(300).optional(),
+    /** Services this one runs on (its CDN, its cloud): named as the likely cause when they report trouble while it fails. */
+    dependsOn: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be service ids')).max(10).optional(),
+    /** Where the entry's status page URL and kind were seen (a vendor's docs, a published list). */
+    source: z.string().max(300).optional(),
   })
   .strict();
 
@@ -188,6 +194,7 @@ export function toTarget(s: Service): Target {
     urls: s.urls,
     ...(s.expect ? { expect: s.expect } : {}),
     ...(s.forbid ? { forbid: s.forbid } : {}),
+    ...(s.faces?.length ? { faces: s.faces } : {}),
     ...(s.statusPage ? { statusPage: { kind: s.statusPage.kind as StatusPageKind, url: s.statusPage.url, ...(s.statusPage.page ? { page: s.statusPage.page } : {}) } } : {}),
   };
 }
