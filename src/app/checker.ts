@@ -54,6 +54,7 @@ export function createChecker(config: Config, overrides: { resolve?: Resolver; c
       confirmDelayMs: config.confirmDelayMs,
       // The one-shot answer's promise (CONTRACT): within 20 s, status page and all; 2 s are kept for the rest.
       budget: { totalMs: 18_000, attemptMs: config.limits.totalTimeoutMs },
+      faces: true,
       thresholds: { slowMs: config.slowMs, crowdTeams: 2 },
     },
     prober,

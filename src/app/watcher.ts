@@ -217,7 +217,8 @@ export function createWatcher(opts: WatcherOptions): Watcher {
   // Until start(), this process only records watches: in distributed mode a standby keeps its
   // hands off the schedule, which belongs to the elected process.
   let started = false;
-  const roundPolicy: CheckPolicy = { ...opts.policy, confirmAttempts: 1 };
+  // A round checks what the watch names: the other faces of a service are for one-shot answers.
+  const roundPolicy: CheckPolicy = { ...opts.policy, confirmAttempts: 1, faces: false };
   const factThresholds: Thresholds = { ...opts.thresholds, failRounds: 1, recoverRounds: 1 };
 
   function place(record: MonitorRecord, state?: MonitorState): void {

@@ -1,7 +1,7 @@
 import { parseStatusList } from './status-codes.ts';
 import { parseHeader, parseJsonCondition, type HeaderFromEnv } from './conditions.ts';
 import type { WatchOptions } from './watch.ts';
-import { decideVerdict, DEFAULT_THRESHOLDS as DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from './verdict.ts';
+import { decideVerdict, withFaces, DEFAULT_THRESHOLDS as DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from './verdict.ts';
 import type { ControlResult, CrowdSummary, ProbeRequest, ProbeResult, StatusOutcome, Target, Verdict } from './types.ts';
 
 /** What a check needs from the outside world, injected so the core stays pure. */
@@ -30,6 +30,8 @@ export interface CheckPolicy {
    * whatever the target does.
    */
   readonly budget?: { readonly totalMs: number; readonly attemptMs: number };
+  /** Probe the target's other faces too (a one-shot answer; a watch's rounds do not). */
+  readonly faces?: boolean;
 }
 
 export type CheckOptions = WatchOptions;
@@ -87,6 +89,8 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
       })
     : Promise.resolve(undefined);
 
+  // The other faces, once each, at the same time as the main URL: they add to the answer, never delay it much.
+  const facesP = policy.faces && target.faces?.length ? Promise.all(target.faces.map(async (f) => ({ face: f, probes: await ports.probe({ url: f.url, ...(policy.budget ? { timeoutMs: policy.budget.attemptMs } : {}) }).catch(() => []) }))) : Promise.resolve(undefined);
   const started = ports.now?.();
   const probes: ProbeResult[] = [];
   let round = await ports.probe(req);
@@ -119,7 +123,7 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
   const redirectedAway = lastByRegion.size > 0 && [...lastByRegion.values()].every((p) => p.ok && p.redirects.length > 0 && hostOf(p.finalUrl) !== hostOf(p.url));
   const control = (allDown && networkLevel) || redirectedAway ? await ports.control() : undefined;
 
-  const [status, crowd] = await Promise.all([statusP, crowdP]);
+  const [status, crowd, faces] = await Promise.all([statusP, crowdP, facesP]);
   const silentRegions = (ports.regions ?? []).filter((r) => !lastByRegion.has(r));
   const decided = decideVerdict({
     name: target.name,
@@ -131,7 +135,8 @@ export async function runCheck(target: Target, opts: CheckOptions, ports: CheckP
     ...(opts.component ? { component: opts.component } : {}),
     ...(policy.thresholds || opts.slowerThanMs !== undefined ? { thresholds: { ...(policy.thresholds ?? DEFAULT_VERDICT_THRESHOLDS), ...(opts.slowerThanMs !== undefined ? { slowMs: opts.slowerThanMs } : {}) } } : {}),
   });
-  const verdict = crowdFailed ? { ...decided, reasons: [...decided.reasons, "Other teams' reports are unavailable right now (isdown's store is failing)."] } : decided;
+  const withCrowd = crowdFailed ? { ...decided, reasons: [...decided.reasons, "Other teams' reports are unavailable right now (isdown's store is failing)."] } : decided;
+  const verdict = faces ? withFaces(withCrowd, target.name, faces) : withCrowd;
   return {
     target,
     verdict,

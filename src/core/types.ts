@@ -101,6 +101,16 @@ export interface Target {
   readonly expect?: string;
   readonly forbid?: string;
   readonly statusPage?: StatusPageRef;
+  /**
+   * The service's other faces (its API, its mobile site), probed beside the main URL by a one-shot
+   * check, so an answer can say "the API answers, the website does not".
+   */
+  readonly faces?: readonly ServiceFace[];
+}
+
+export interface ServiceFace {
+  readonly label: string;
+  readonly url: string;
 }
 
 export type StatusPageKind = 'atlassian' | 'incidentio' | 'instatus' | 'feed';

@@ -5,6 +5,7 @@ import type {
   CrowdSummary,
   Impact,
   ProbeResult,
+  ServiceFace,
   StatusComponent,
   StatusIncident,
   StatusOutcome,
@@ -314,4 +315,38 @@ export function statusVerdict(name: string, status: StatusOutcome | undefined, c
   const what = component ? `${name} ${component}` : name;
   const head = state === 'up' ? `${what}: the status page reports no problem.` : state === 'maintenance' ? `${what}: maintenance, says the status page.` : `${what}: the status page reports ${state === 'down' ? 'a major outage' : state === 'partial' ? 'a partial outage' : 'problems'}.`;
   return { state, summary: head, reasons: [view.words, `From the official status page alone (only statuspage): ${report.page}`] };
+}
+
+/**
+ * A one-shot answer about a service with several faces (its website, its API, its mobile site):
+ * each face's probe is told, and when some answer and others do not, the service is partially
+ * down, said in those words. A verdict that is unknown (our side) or maintenance keeps its state.
+ */
+export function withFaces(verdict: Verdict, name: string, faces: readonly { readonly face: ServiceFace; readonly probes: readonly ProbeResult[] }[]): Verdict {
+  const told = faces.map(({ face, probes }) => {
+    const last = probes[probes.length - 1];
+    // A face that refuses an automated check still answers, as the main URL's reading has it.
+    const answers = probes.some((p) => p.ok);
+    const blocked = last?.error?.code === 'blocked';
+    return { face, answers, blocked, words: last ? describeProbe(last) : 'no region answered' };
+  });
+  const reasons = [...verdict.reasons, ...told.map((t) => `${t.face.label} (${hostOf(t.face.url)}): ${t.words}.`)];
+  const seen = told.filter((t) => !t.blocked && t.words !== 'no region answered');
+  const up = seen.filter((t) => t.answers).map((t) => `the ${t.face.label}`);
+  const down = seen.filter((t) => !t.answers).map((t) => `the ${t.face.label}`);
+  if (verdict.state === 'down' && up.length) {
+    return { state: 'partial', summary: `${name} is partially down: ${listNames(up)} ${up.length === 1 ? 'answers' : 'answer'}, the website does not.`, reasons };
+  }
+  if ((verdict.state === 'up' || verdict.state === 'degraded') && down.length) {
+    return { state: 'partial', summary: `${name} is partially down: the website answers, ${listNames(down)} ${down.length === 1 ? 'does' : 'do'} not.`, reasons };
+  }
+  return { ...verdict, reasons };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }

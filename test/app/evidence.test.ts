@@ -22,6 +22,7 @@ describe('catalog, status page and crowd reports, end to end through the console
           { id: 'octo', name: 'Octo', aliases: ['octocat'], urls: [`${site.url}/ok`], statusPage: { kind: 'atlassian', url: `${pages.url}/github/api/v2/summary.json`, page: 'https://www.githubstatus.com' } },
           { id: 'streamy', name: 'Streamy', urls: [`${site.url}/503`], statusPage: { kind: 'atlassian', url: `${pages.url}/python/api/v2/summary.json` } },
           { id: 'broken-page', name: 'Broken Page', urls: [`${site.url}/ok`], statusPage: { kind: 'atlassian', url: `${pages.url}/broken/html.json` } },
+          { id: 'faced', name: 'Faced', urls: [`${site.url}/ok`], faces: [{ label: 'API', url: `${site.url}/503` }] },
           { id: 'bad entry', name: 'x', urls: [] },
         ],
       }),
@@ -38,6 +39,12 @@ describe('catalog, status page and crowd reports, end to end through the console
   after(async () => {
     await site.close();
     await pages.close();
+  });
+
+  it('a service with several faces says which answers: the website answers, the API does not', async () => {
+    const r = await runIsdown([], env, 'faced\n');
+    assert.match(r.stdout, /Faced is partially down: the website answers, the API does not\./);
+    assert.match(r.stdout, /API \(127\.0\.0\.1:\d+\): 503 Service Unavailable/);
   });
 
   it('fuses the probe with what the status page says, per component', async () => {

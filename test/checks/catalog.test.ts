@@ -34,6 +34,24 @@ describe('built-in catalog', () => {
     }
   });
 
+  it("X's own entry claims no status page: the page it had is the developer API's, now its own service", () => {
+    const x = builtIn.services.find((s) => s.id === 'twitter')!;
+    assert.equal(x.statusPage, null);
+    assert.match(x.statusPageNote!, /developer API/);
+    assert.equal(builtIn.services.find((s) => s.id === 'x-api')!.statusPage!.url, 'https://api.twitterstat.us/api/v2/summary.json');
+  });
+
+  it('faces are https, labelled, and become the target\'s faces; dependsOn names services that exist', () => {
+    const ids = new Set(builtIn.services.map((s) => s.id));
+    for (const s of builtIn.services) {
+      for (const f of s.faces ?? []) assert.equal(new URL(f.url).protocol, 'https:', `${s.id} ${f.label}`);
+      for (const d of s.dependsOn ?? []) assert.ok(ids.has(d), `${s.id} depends on unknown ${d}`);
+    }
+    const gh = resolve('github');
+    assert.ok(gh.ok);
+    assert.deepEqual(gh.target.faces, [{ label: 'API', url: 'https://api.github.com/' }]);
+  });
+
   it('every id, name and alias is unique across the catalog', () => {
     const seen = new Map<string, string>();
     for (const s of builtIn.services) {

@@ -137,3 +137,33 @@ describe('an answer within its time budget', () => {
     assert.equal(out.probes.length, 3);
   });
 });
+
+describe('a service with several faces', () => {
+  const github: Target = { kind: 'catalog', id: 'github', name: 'GitHub', urls: ['https://github.com/'], faces: [{ label: 'API', url: 'https://api.github.com/' }] };
+  const byUrl = (answers: Record<string, ProbeResult>): CheckPorts => ({
+    probe: async (req) => [{ ...answers[req.url]!, url: req.url, finalUrl: req.url }],
+    sleep: async () => {},
+    control: async () => undefined,
+  });
+
+  it('says which face answers and which does not: the API answers, the website does not', async () => {
+    const out = await runCheck(github, {}, byUrl({ 'https://github.com/': failed('http_5xx', { status: 503, message: '503 Service Unavailable' }), 'https://api.github.com/': up() }), { ...policy, confirmAttempts: 1, faces: true });
+    assert.equal(out.verdict.state, 'partial');
+    assert.equal(out.verdict.summary, 'GitHub is partially down: the API answers, the website does not.');
+    assert.ok(out.verdict.reasons.some((r) => r.startsWith('API (api.github.com): ')));
+  });
+
+  it('and the other way round; all answering is plainly up', async () => {
+    const half = await runCheck(github, {}, byUrl({ 'https://github.com/': up(), 'https://api.github.com/': failed('timeout', { message: 'no answer within 15 s' }) }), { ...policy, faces: true });
+    assert.equal(half.verdict.summary, 'GitHub is partially down: the website answers, the API does not.');
+    const all = await runCheck(github, {}, byUrl({ 'https://github.com/': up(), 'https://api.github.com/': up() }), { ...policy, faces: true });
+    assert.equal(all.verdict.state, 'up');
+  });
+
+  it("a watch's rounds probe the main URL alone", async () => {
+    const probed: string[] = [];
+    const ports: CheckPorts = { probe: async (req) => (probed.push(req.url), [up()]), sleep: async () => {}, control: async () => undefined };
+    await runCheck(github, {}, ports, { ...policy, faces: false });
+    assert.deepEqual(probed, ['https://github.com/']);
+  });
+});
