@@ -63,6 +63,8 @@ export function webhookAlerts(settings: { secret: string; urlOf(name: string): s
   }
   return {
     platform: 'webhook',
+    // A receiver acts on each incident's own events; a grouped message would hide them.
+    ungrouped: true,
     post: (to, message, opts) => send(to, message, opts.key),
     // A receiver keeps no message to edit: the event that changed it arrives as its own delivery.
     update: async () => {},

@@ -143,7 +143,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
           break;
         }
         try {
-          if (opts.storms && (await stormStep(queue))) continue;
+          if (opts.storms && grouped(head.channel) && (await stormStep(queue))) continue;
           // Claimed for the delivery: two processes sharing the store (a scheduler and the one
           // replacing it) never send the same alert, and each continues from the other's progress.
           await opts.outbox.claim(head.id, async (current) => {
@@ -273,6 +273,10 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     known.add(grouped.id);
   }
 
+  function grouped(channel: ChannelRef): boolean {
+    return !opts.adapters.get(channel.platform)?.ungrouped;
+  }
+
   function accept(entries: readonly OutboxEntry[]) {
     const touched = new Set<string>();
     for (const e of entries) {
@@ -291,7 +295,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     async enqueue(entries) {
       // With storm grouping, an opening or a recovery waits a few seconds for others to join it.
       const hold = opts.storms?.policy.holdMs ?? 0;
-      const held = hold > 0 ? entries.map((e) => (isOpening(e) || isRecovery(e) ? { ...e, nextAt: Math.max(e.nextAt, e.createdAt + hold) } : e)) : entries;
+      const held = hold > 0 ? entries.map((e) => (grouped(e.channel) && (isOpening(e) || isRecovery(e)) ? { ...e, nextAt: Math.max(e.nextAt, e.createdAt + hold) } : e)) : entries;
       accept(await opts.outbox.enqueue(held));
     },
     async resume() {

@@ -34,6 +34,8 @@ export interface ChatAdapter {
   reply(to: ChannelRef, parent: PlatformRef, message: Message, opts: DeliveryKey & { broadcast: boolean }): Promise<PlatformRef>;
   /** A direct message to one person (telling the owner their watch was paused). */
   direct?(tenant: string, user: string, message: Message): Promise<void>;
+  /** A program reads this platform (outbound webhooks): each alert goes on its own, never grouped into a storm. */
+  readonly ungrouped?: true;
 }
 
 /**

@@ -157,6 +157,19 @@ describe('storm grouping', () => {
     assert.deepEqual(quiet.platform.posts(a).map((p) => p.split('\n')[0]!.replace(/^post m\d+ /, '')), ['p is down since 11:23', 'q is down since 11:24', 'r is down since 11:25']);
   });
 
+  it('a channel a program reads (an outbound webhook) gets every alert on its own, at once', async () => {
+    const kv = memoryStore();
+    const posted: string[] = [];
+    const hook: ChatAdapter = { platform: 'hook', ungrouped: true, post: async (_to, m) => (posted.push(m.title), { id: m.title, channel: 'h' }), update: async () => {}, reply: async () => ({ id: 'r', channel: 'h' }) };
+    const notifier = createNotifier({ outbox: createOutboxRepository(kv), adapters: new Map([['hook', hook]]), refTtlMs: 86_400_000, log: () => {}, storms: { repo: createStormRepository(kv, 86_400_000), policy: { ...DEFAULT_STORM, holdMs: 60_000 }, clock } });
+    const incidents = new Map<string, Incident>();
+    const t = Date.now();
+    for (let i = 0; i < 5; i++) await notifier.enqueue(alert(incidents, `h${i}`, { type: 'opened', incidentId: `h${i}-1`, health: 'down', at: t, summary: 'x', silent: false }, [{ platform: 'hook', tenant: 'webhook', channel: 'ops' }], t));
+    await notifier.idle();
+    assert.equal(posted.length, 5);
+    await notifier.stop();
+  });
+
   it('a storm survives a restart: a member recovering after it is told in the same thread', async () => {
     const kv = memoryStore();
     const platform = recordingPlatform();
