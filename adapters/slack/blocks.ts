@@ -66,7 +66,8 @@ export function toSlack(m: Message): SlackMessage {
   else blocks.push(...sections(`*${escapeMrkdwn(headline)}*`));
 
   if (m.lines.length) {
-    const bullets = m.lines.map((l) => `• ${escapeMrkdwn(l)}`);
+    // Lines that are a list's items already carry their bullet ("now", a storm's members).
+    const bullets = m.lines.map((l) => (l.startsWith('• ') ? escapeMrkdwn(l) : `• ${escapeMrkdwn(l)}`));
     blocks.push(...sections(bullets.join('\n')));
   }
   if (m.fields.length) {

@@ -50,6 +50,15 @@ describe('Block Kit rendering', () => {
     }
     assert.ok(m.text.length <= SLACK_LIMITS.fallbackText);
   });
+
+  it('gives a list its bullets once, and its links as buttons (/isdown now)', () => {
+    const m = toSlack({ ...infoMessage('Right now: 1 known service reports problems.', ['🔴 Major outage (1):', '• Cloudflare — Elevated errors since 11:20 (15 min)']), links: [{ label: 'Cloudflare', url: 'https://www.cloudflarestatus.com/incidents/x' }] });
+    const text = m.blocks.map((b) => (b as { text?: { text: string } }).text?.text ?? '').join('\n');
+    assert.match(text, /^• 🔴 Major outage \(1\):\n• Cloudflare — Elevated errors/m);
+    assert.doesNotMatch(text, /• •/);
+    const actions = m.blocks.find((b) => b.type === 'actions') as { elements: { url?: string }[] } | undefined;
+    assert.equal(actions?.elements[0]?.url, 'https://www.cloudflarestatus.com/incidents/x');
+  });
 });
 
 describe('the real Bolt against a fake Slack', () => {
