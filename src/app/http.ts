@@ -23,6 +23,7 @@ export function healthReport(runtime: Runtime) {
   const p99 = lag.length ? lag[Math.min(lag.length - 1, Math.floor(lag.length * 0.99))]! : 0;
   const store = runtime.store.health();
   const platforms = runtime.notifier?.platforms() ?? {};
+  const poll = runtime.vendor.poller?.stats();
   const problems = [
     ...(store.ok ? [] : [`store: ${store.error}`]),
     ...(outbox.stuck ? [`outbox: ${outbox.stuck} alert(s) undelivered for over an hour`] : []),
@@ -35,6 +36,9 @@ export function healthReport(runtime: Runtime) {
     outbox,
     ...(Object.keys(platforms).length ? { platforms } : {}),
     scheduler: stats ? { monitors: stats.monitors, checks: stats.checks, running: stats.running, lagP99Ms: Math.round(p99), ...(runtime.role ? { role: runtime.role() } : {}) } : null,
+    // The background reader of status pages, where this process runs it: a page that fails is
+    // information about that vendor, not a problem of the bot's, so it is counted, not raised.
+    ...(poll ? { statusPages: { pages: poll.pages, reads: poll.reads, notModified: poll.notModified, failures: poll.failures, queued: poll.queued } } : {}),
   };
 }
 
@@ -64,6 +68,13 @@ export function metricsText(runtime: Runtime): string {
   metric('isdown_store_up', 'gauge', '1 while the store answers, 0 while its operations fail or time out.', store.ok ? 1 : 0);
   metric('isdown_store_failures_total', 'counter', 'Store operations that failed or timed out.', store.failures);
   if (runtime.config.metricsPerMonitor && runtime.watcher) lines.push(...perMonitorMetrics(runtime.watcher));
+  const poll = runtime.vendor.poller?.stats();
+  if (poll) {
+    metric('isdown_status_pages', 'gauge', 'Status pages the background reader covers.', poll.pages);
+    metric('isdown_status_reads_total', 'counter', 'Background status page reads.', poll.reads);
+    metric('isdown_status_not_modified_total', 'counter', 'Background reads answered 304 Not Modified.', poll.notModified);
+    metric('isdown_status_read_failures_total', 'counter', 'Background reads that failed.', poll.failures);
+  }
   if (runtime.role) metric('isdown_scheduler_active', 'gauge', '1 when this process holds the scheduler lease (distributed mode).', runtime.role() === 'scheduler' ? 1 : 0);
   return `${lines.join('\n')}\n`;
 }

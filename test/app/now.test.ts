@@ -67,8 +67,15 @@ describe('background status reads: /isdown now and history of services nobody wa
     assert.match(answer, /🔴 Major outage \(1\):\s+• Streamy — Unplanned Database Outage since/);
     assert.match(answer, /🟡 Minor problems \(1\):\s+• Octo — /);
     assert.doesNotMatch(answer, /Chatty|No Page/);
-    // Pages are read conditionally: the second read of an unchanged page asked "has it changed?".
     assert.ok((pages.hits.get('/python/api/v2/summary.json') ?? 0) >= 1);
+    // The reader's own numbers, for whoever runs the bot.
+    const health = (await bot.health()) as unknown as { status: string; statusPages: { pages: number; reads: number } };
+    assert.equal(health.status, 'ok');
+    assert.equal(health.statusPages.pages, 3);
+    assert.ok(health.statusPages.reads >= 3);
+    const metrics = await (await fetch(`http://127.0.0.1:${await bot.port()}/metrics`)).text();
+    assert.match(metrics, /^isdown_status_pages 3$/m);
+    assert.match(metrics, /^isdown_status_reads_total \d+$/m);
   });
 
   it('history of a service this channel does not watch tells its page, and the page resolving it is recorded', async () => {
