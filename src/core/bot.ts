@@ -212,7 +212,11 @@ export function createBot(deps: BotDeps): Bot {
         const extras = describeOptions(command);
         return infoMessage(
           `${out.replaced ? 'Updated: this channel watches' : 'Watching'} ${target.name} every ${command.everyText ?? formatDuration(everyMs)}${extras.length ? `, ${extras.join(', ')}` : ''}.`,
-          ["I'll post here when it goes down, update the alert as it evolves, and say when it recovers."],
+          [
+            command.only === 'statuspage'
+              ? `I'll post here when ${target.name}'s status page reports trouble, add each update it posts to the alert, tell maintenance it announces, and say when it is resolved. Nothing is probed.`
+              : "I'll post here when it goes down, update the alert as it evolves, and say when it recovers.",
+          ],
           'channel',
         );
       }

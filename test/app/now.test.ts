@@ -97,7 +97,7 @@ describe('background status reads: /isdown now and history of services nobody wa
     const refused = await askUntil(bot, 'watch nopage only statuspage', /No Page has no status page I can read/);
     assert.ok(refused);
     await askUntil(bot, 'watch chatty only statuspage expect "x"', /"only statuspage" reads Chatty's official page and checks nothing itself, so expect cannot apply/);
-    await askUntil(bot, 'watch chatty only statuspage every 2s', /Watching Chatty every 2s, only statuspage\./);
+    await askUntil(bot, 'watch chatty only statuspage every 2s', /Watching Chatty every 2s, only statuspage\.\n.*when Chatty's status page reports trouble/);
     const quiet = bot.output().length;
 
     const major = JSON.parse(fixture('atlassian-major.json')) as { incidents: { status: string; incident_updates: { body: string; status: string; created_at: string; display_at: string }[] }[] };
