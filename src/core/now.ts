@@ -122,7 +122,8 @@ export function nowMessage(known: KnownTrouble | undefined, watches: readonly Ch
   const troubleCount = trouble.length;
   let title: string;
   if (troubleCount === 0 && mine.length === 0) {
-    title = known && opts.polling ? `All ${known.read.toLocaleString('en-US')} known services report no problems${watches?.length ? ", and this channel's watches are all up" : ''}.` : watches?.length ? "This channel's watches are all up." : 'Nothing this channel watches is down.';
+    const all = known?.read === 1 ? 'The 1 known service reports' : `All ${known?.read.toLocaleString('en-US')} known services report`;
+    title = known && opts.polling ? `${all} no problems${watches?.length ? ", and this channel's watches are all up" : ''}.` : watches?.length ? "This channel's watches are all up." : 'Nothing this channel watches is down.';
   } else {
     const parts = [troubleCount ? `${troubleCount} known ${troubleCount === 1 ? 'service reports' : 'services report'} problems` : '', mine.length ? `${mine.length} of this channel's watches ${mine.length === 1 ? 'is' : 'are'} not up` : ''].filter(Boolean);
     title = `Right now: ${parts.join('; ')}.`;

@@ -110,7 +110,9 @@ describe('/isdown now', () => {
 
   it('says all is well, with how many pages it read, and adds the channel watches that are not up', () => {
     const known = knownTrouble([{ id: 'discord', name: 'Discord', report: fine, since: T0 }], 1, T0);
-    assert.equal(nowMessage(known, [], { polling: true, now: T0, clock }).title, 'All 1 known services report no problems.');
+    assert.equal(nowMessage(known, [], { polling: true, now: T0, clock }).title, 'The 1 known service reports no problems.');
+    const two = knownTrouble([{ id: 'discord', name: 'Discord', report: fine, since: T0 }, { id: 'd2', name: 'D2', report: fine, since: T0 }], 2, T0);
+    assert.equal(nowMessage(two, [], { polling: true, now: T0, clock }).title, 'All 2 known services report no problems.');
     const watch = (name: string, health: 'up' | 'down'): ChannelMonitor =>
       ({ record: { key: name, target: { kind: 'adhoc', id: name, name, urls: [`https://${name}`] }, watches: [] }, watch: { channel: { platform: 'console', tenant: 'console', channel: 'console' }, everyMs: 60_000, createdBy: 'me', createdAt: 0 }, state: { health, since: T0 - 300_000, flips: [], flapping: false, lastSummary: '503 Service Unavailable' } }) as ChannelMonitor;
     const msg = nowMessage(known, [watch('shop.example', 'down'), watch('blog.example', 'up')], { polling: true, now: T0, clock });
