@@ -3,7 +3,6 @@ import { createStatusPoller, type PolledPage, type StatusPoller } from '../check
 import type { StatusSource } from '../checks/statuspage/index.ts';
 import type { VendorStatusPort } from '../core/bot.ts';
 import { knownTrouble, type KnownTrouble } from '../core/now.ts';
-import { isStoreFailure } from '../core/store-port.ts';
 import type { StatusPageRef } from '../core/types.ts';
 import { foldReport, type VendorChange } from '../core/vendor-history.ts';
 import type { VendorStatusRepository } from '../store/vendor-status.ts';
@@ -67,15 +66,12 @@ export function createVendorStatus(opts: VendorStatusOptions): VendorStatus {
     log: opts.log,
     onChange: (page) => {
       const id = page.service.id;
-      const next = (folding.get(id) ?? Promise.resolve()).then(() =>
-        fold(page).catch((err: unknown) => {
-          // A store that fails loses this change from the history; the next change folds against
-          // what is stored, so nothing is announced twice. The store's own health says it fails.
-          if (!isStoreFailure(err)) opts.log(`isdown: recording ${page.service.name}'s status page failed: ${err instanceof Error ? err.message : String(err)}`);
-        }),
-      );
-      folding.set(id, next);
-      void next.finally(() => folding.get(id) === next && folding.delete(id));
+      // In order per service; a failure (the store) goes back to the poller, which hands the page
+      // over again at its next read. Folding is idempotent: what was stored is not announced twice.
+      const next = (folding.get(id) ?? Promise.resolve()).then(() => fold(page));
+      const settled = next.catch(() => undefined);
+      folding.set(id, settled);
+      void settled.finally(() => folding.get(id) === settled && folding.delete(id));
       return next;
     },
   });

@@ -5,6 +5,7 @@ import { makePolicy, parseCidrList } from '../../src/checks/ssrf.ts';
 import { createStatusSource, type Refreshed, type StatusSource } from '../../src/checks/statuspage/index.ts';
 import { createStatusPoller, type PolledService } from '../../src/checks/statuspage/poller.ts';
 import type { StatusPageRef, StatusReport } from '../../src/core/types.ts';
+import { StoreFailure } from '../../src/core/store-port.ts';
 import { fixture } from '../fakes/statuspage.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 
@@ -210,6 +211,27 @@ describe('status poller', () => {
     } finally {
       await poller.stop();
     }
+  });
+
+  it('a change whose handling failed (the store) is handed over again at the next read, though the page is unchanged', async () => {
+    const { source } = fakeSource();
+    const calls: string[] = [];
+    let failing = true;
+    const poller = createStatusPoller({
+      source,
+      services: [svc('s')],
+      everyMs: 60_000,
+      onChange: (p) => {
+        calls.push(p.service.id);
+        if (failing) throw new StoreFailure('SQLITE_FULL: database or disk is full');
+      },
+    });
+    await poller.pollAll();
+    failing = false;
+    await poller.pollAll();
+    await poller.pollAll();
+    // Read 1 changed (failed), read 2 unchanged but owed (handled), read 3 nothing.
+    assert.deepEqual(calls, ['s', 's']);
   });
 
   it('a page that fails keeps what it said last, and "since" moves only when what it says changes', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { StatusOutcome, StatusPageRef } from '../../core/types.ts';
+import { isStoreFailure } from '../../core/store-port.ts';
 import type { Refreshed, StatusSource } from './index.ts';
 
 /**
@@ -73,6 +74,7 @@ export function createStatusPoller(opts: StatusPollerOptions): StatusPoller {
   const concurrency = opts.concurrency ?? 8;
   const log = opts.log ?? (() => {});
   const latest = new Map<string, PolledPage>();
+  const unhandled = new Set<string>();
   // One entry per page address: services sharing a page (a vendor's several products) are read once.
   const byPage = new Map<string, { ref: StatusPageRef; services: PolledService[]; offset: number; nextDue: number; queued: boolean }>();
   for (const s of opts.services) {
@@ -126,12 +128,16 @@ export function createStatusPoller(opts: StatusPollerOptions): StatusPoller {
       }
       const polled: PolledPage = { service, outcome: r.outcome, at, since: before && troubleBefore === troubleNow ? before.since : at };
       latest.set(service.id, polled);
-      if (r.changed && opts.onChange) {
+      // A change whose handling failed (the store was failing) is handed over again at the next
+      // read, even though the page itself has not changed since: otherwise it would be lost.
+      if ((r.changed || unhandled.has(service.id)) && r.outcome.ok && opts.onChange) {
         counts.changes++;
         try {
           await opts.onChange(polled, before);
+          unhandled.delete(service.id);
         } catch (err) {
-          log(`isdown: handling a change of ${service.name}'s status page failed: ${err instanceof Error ? err.message : String(err)}`);
+          unhandled.add(service.id);
+          if (!isStoreFailure(err)) log(`isdown: handling a change of ${service.name}'s status page failed: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
     }
