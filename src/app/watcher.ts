@@ -4,7 +4,8 @@ import { runCheck, type CheckOutcome, type CheckPolicy, type CheckPorts } from '
 import { applyEvent, clockFormat, type ClockFormat } from '../core/incident.ts';
 import { actionTarget, certificateMessage, incidentChangeMessage, incidentRootMessage } from '../core/messages.ts';
 import { nextCertState, type CertNotice } from '../core/certificate.ts';
-import { statusVerdict } from '../core/verdict.ts';
+import { mentions, statusVerdict } from '../core/verdict.ts';
+import type { Message } from '../core/messages.ts';
 import { vendorMaintenanceMessage, vendorUpdateMessage } from '../core/messages.ts';
 import type { VendorChange } from '../core/vendor-history.ts';
 import { advance, initialState, stateChanged, type AlertEvent, type MonitorState, type Thresholds } from '../core/monitor.ts';
@@ -539,11 +540,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     if (e.type === 'certificate') {
       // Not an incident: one message per warning and channel, through the same outbox.
       const id = `cert-${record.key.slice(0, 12)}-${e.expiresAt.toString(36)}-${e.stage}`;
-      const root = certificateMessage(record.target.name, actionTarget(record.target), id, e);
-      const entries = record.watches
-        .filter((w) => !w.pausedReason && !(w.mutedUntil !== undefined && w.mutedUntil > e.at))
-        .map((w): OutboxEntry => ({ id: `${id}:0:${channelId(w.channel)}`, channel: w.channel, incidentId: id, root, broadcast: false, createdAt: e.at, attempts: 0, nextAt: e.at, done: {} }));
-      if (entries.length) await opts.notifier.enqueue(entries);
+      await tell(record, e.at, { incidentId: id, step: 0, root: certificateMessage(record.target.name, actionTarget(record.target), id, e), createdAt: e.at });
       return;
     }
     const existing = await opts.repo.getIncident(e.incidentId);
@@ -555,18 +552,26 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     const at = now();
     const root = incidentRootMessage(incident, at, clock);
     const reply = e.type === 'opened' ? undefined : incidentChangeMessage(e, incident, at, clock);
-    const entries: OutboxEntry[] = record.watches
-      .filter((w) => !w.pausedReason && !(w.mutedUntil !== undefined && w.mutedUntil > e.at))
-      .map((w) => ({
-        id: `${incident.id}:${seq}:${channelId(w.channel)}`,
+    await tell(record, e.at, { incidentId: incident.id, step: seq, root, ...(reply ? { reply } : {}), broadcast: e.type === 'recovered', createdAt: at });
+  }
+
+  /**
+   * One outbox entry per channel that hears the monitor at `heardAt` (its watch neither paused
+   * nor muted then), with the id `<incident>:<step>:<channel>` that makes a replay the same entry.
+   */
+  async function tell(record: MonitorRecord, heardAt: number, say: { incidentId: string; step: number | string; root: Message; reply?: Message; broadcast?: boolean; createdAt: number }): Promise<void> {
+    const entries = record.watches
+      .filter((w) => !w.pausedReason && !(w.mutedUntil !== undefined && w.mutedUntil > heardAt))
+      .map((w): OutboxEntry => ({
+        id: `${say.incidentId}:${say.step}:${channelId(w.channel)}`,
         channel: w.channel,
-        incidentId: incident.id,
-        root,
-        ...(reply ? { reply } : {}),
-        broadcast: e.type === 'recovered',
-        createdAt: at,
+        incidentId: say.incidentId,
+        root: say.root,
+        ...(say.reply ? { reply: say.reply } : {}),
+        broadcast: say.broadcast ?? false,
+        createdAt: say.createdAt,
         attempts: 0,
-        nextAt: at,
+        nextAt: say.createdAt,
         done: {},
       }));
     if (entries.length) await opts.notifier.enqueue(entries);
@@ -733,27 +738,19 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       const watchers = [...monitors.values()].filter((m) => m.record.only === 'statuspage' && m.record.target.id === serviceId);
       for (const m of watchers) {
         const record = m.record;
-        const want = record.component?.toLowerCase();
-        const concerns = (components: readonly string[], name: string) => !want || components.some((c) => c.toLowerCase().includes(want)) || name.toLowerCase().includes(want);
-        const active = record.watches.filter((w) => !w.pausedReason && !(w.mutedUntil !== undefined && w.mutedUntil > now()));
+        const concerns = (components: readonly string[], name: string) => !record.component || mentions(record.component, [name, ...components]);
         for (const change of changes) {
+          const at = now();
           if (change.type === 'updated' && concerns(change.incident.components, change.incident.name)) {
             // Into the open alert's thread; with no open alert (the page's update came before
             // the watch's round saw trouble) the round that opens it tells the page's words.
             const open = m.state?.incident?.open ? await opts.repo.getIncident(m.state.incident.id) : undefined;
             if (!open) continue;
-            const at = now();
-            const root = incidentRootMessage(open, at, clock);
-            const reply = vendorUpdateMessage(record.target.name, change.incident, change.update, clock);
             const tag = createHash('sha1').update(`${change.incident.key} ${change.update.at} ${change.update.body}`).digest('hex').slice(0, 12);
-            const entries = active.map((w): OutboxEntry => ({ id: `${open.id}:vu-${tag}:${channelId(w.channel)}`, channel: w.channel, incidentId: open.id, root, reply, broadcast: false, createdAt: at, attempts: 0, nextAt: at, done: {} }));
-            if (entries.length) await opts.notifier.enqueue(entries);
+            await tell(record, at, { incidentId: open.id, step: `vu-${tag}`, root: incidentRootMessage(open, at, clock), reply: vendorUpdateMessage(record.target.name, change.incident, change.update, clock), createdAt: at });
           } else if (change.type === 'scheduled' && concerns(change.maintenance.components, change.maintenance.name)) {
             const id = `vm-${record.key.slice(0, 12)}-${createHash('sha1').update(change.maintenance.key).digest('hex').slice(0, 12)}`;
-            const root = vendorMaintenanceMessage(record.target.name, change.maintenance, actionTarget(record.target), now(), clock);
-            const at = now();
-            const entries = active.map((w): OutboxEntry => ({ id: `${id}:0:${channelId(w.channel)}`, channel: w.channel, incidentId: id, root, broadcast: false, createdAt: at, attempts: 0, nextAt: at, done: {} }));
-            if (entries.length) await opts.notifier.enqueue(entries);
+            await tell(record, at, { incidentId: id, step: 0, root: vendorMaintenanceMessage(record.target.name, change.maintenance, actionTarget(record.target), at, clock), createdAt: at });
           }
         }
       }

@@ -90,6 +90,12 @@ function listNames(names: readonly string[]): string {
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
+/** Whether any of these texts names the component (a watch's `component "API"`), case aside. */
+export function mentions(component: string, texts: readonly string[]): boolean {
+  const want = component.toLowerCase();
+  return texts.some((t) => t.toLowerCase().includes(want));
+}
+
 function relevantComponents(report: StatusReport, component?: string): readonly StatusComponent[] {
   if (!component) return report.components;
   const want = component.toLowerCase();
@@ -140,8 +146,7 @@ export function readStatus(report: StatusReport, component?: string): StatusView
   if (component && comps.length === 0) {
     // Pages without a component list (feeds, many incident.io pages) still name what is broken
     // in their incidents: an open incident that mentions the component speaks for it.
-    const want = component.toLowerCase();
-    const naming = openIncidents.find((i) => [i.name, i.latestUpdate?.body ?? '', ...i.components].some((t) => t.toLowerCase().includes(want)));
+    const naming = openIncidents.find((i) => mentions(component, [i.name, i.latestUpdate?.body ?? '', ...i.components]));
     if (naming) {
       // Naming it is a claim of trouble even where no impact is stated.
       const stated = impactWorst(naming.impact);
@@ -328,10 +333,10 @@ export function withFaces(verdict: Verdict, name: string, faces: readonly { read
     // A face that refuses an automated check still answers, as the main URL's reading has it.
     const answers = probes.some((p) => p.ok);
     const blocked = last?.error?.code === 'blocked';
-    return { face, answers, blocked, words: last ? describeProbe(last) : 'no region answered' };
+    return { face, answers, blocked, last };
   });
-  const reasons = [...verdict.reasons, ...told.map((t) => `${t.face.label} (${hostOf(t.face.url)}): ${t.words}.`)];
-  const seen = told.filter((t) => !t.blocked && t.words !== 'no region answered');
+  const reasons = [...verdict.reasons, ...told.map((t) => `${t.face.label} (${hostOf(t.face.url)}): ${t.last ? describeProbe(t.last) : 'no region answered'}.`)];
+  const seen = told.filter((t) => t.last && !t.blocked);
   const up = seen.filter((t) => t.answers).map((t) => `the ${t.face.label}`);
   const down = seen.filter((t) => !t.answers).map((t) => `the ${t.face.label}`);
   if (verdict.state === 'down' && up.length) {
