@@ -3,7 +3,6 @@ import type { VendorStatusPort } from '../core/bot.ts';
 import type { Impact } from '../core/types.ts';
 
 const WORDS: Record<Exclude<Impact, 'none'>, string> = { critical: 'a major outage', major: 'a partial outage', minor: 'problems', maintenance: 'maintenance' };
-const RANK: Record<Exclude<Impact, 'none'>, number> = { critical: 4, major: 3, minor: 2, maintenance: 1 };
 
 /**
  * When several watches fail together, what they run on may be why: of the services the failing
@@ -15,8 +14,8 @@ export async function likelyCause(targets: readonly string[], services: readonly
   const candidates = new Set(targets.flatMap((t) => byId.get(t)?.dependsOn ?? []));
   if (!candidates.size || !vendor.polling) return undefined;
   const known = await vendor.snapshot();
-  const troubled = (known?.trouble ?? []).filter((t) => candidates.has(t.id)).sort((a, b) => RANK[b.indicator] - RANK[a.indicator]);
-  const worst = troubled[0];
+  // knownTrouble lists the trouble worst first.
+  const worst = (known?.trouble ?? []).find((t) => candidates.has(t.id));
   if (!worst) return undefined;
   const what = worst.incidents[0]?.name;
   return `Likely cause: ${worst.name}'s status page reports ${WORDS[worst.indicator]}${what ? ` ("${what}")` : ''}.`;

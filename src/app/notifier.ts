@@ -216,7 +216,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
         if (!recent.some((r) => r.incidentId === head.incidentId)) await s.repo.save(channel, { ...state, recent: [...recent, { incidentId: head.incidentId, service: head.root.alert?.service ?? '', at: t }].slice(-50) });
         return false;
       }
-      const members: StormMember[] = openings.map((e) => ({ incidentId: e.incidentId, service: e.root.alert?.service ?? e.root.title, title: e.root.title, tone: e.root.tone, joinedAt: t }));
+      const members: StormMember[] = openings.map((e) => ({ incidentId: e.incidentId, service: e.root.alert?.service ?? e.root.title, title: e.root.title, tone: e.root.tone }));
       const base = joining
         ? storm
         : { id: `storm-${createHash('sha1').update(`${channelId(channel)} ${t}`).digest('hex').slice(0, 12)}`, startedAt: Math.min(...openings.map((e) => e.root.at ?? e.createdAt)), lastJoinAt: t, members: [], earlier: recent.map((r) => r.service) };

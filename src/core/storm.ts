@@ -26,7 +26,6 @@ export interface StormMember {
   /** The member's own alert title as of its latest event: "GitHub is down since 11:23". */
   readonly title: string;
   readonly tone: Tone;
-  readonly joinedAt: number;
   readonly recoveredAt?: number;
 }
 

@@ -11,6 +11,7 @@ import { memoryStore } from '../../src/store/guarded.ts';
 import { createOutboxRepository, type OutboxEntry } from '../../src/store/outbox.ts';
 import { createStormRepository } from '../../src/store/storms.ts';
 import { startTarget } from '../fakes/target.ts';
+import { likelyCause } from '../../src/app/likely-cause.ts';
 import { scratchDir, startBot } from '../support/run-isdown.ts';
 import { FAST_ROUNDS, LOCAL_TARGETS } from '../support/settings.ts';
 
@@ -222,5 +223,24 @@ describe('storm grouping, end to end', () => {
       await bot.kill('SIGTERM');
       await site.close();
     }
+  });
+});
+
+describe('likely cause', () => {
+  const svc = (id: string, dependsOn?: string[]) => ({ id, name: id.toUpperCase(), aliases: [], urls: [`https://${id}.example/`], statusPage: null, ...(dependsOn ? { dependsOn } : {}) });
+  const services = [svc('shop', ['cdn', 'cloud']), svc('blog', ['cdn']), svc('cdn'), svc('cloud')];
+  const trouble = (id: string, indicator: 'critical' | 'minor', incident?: string) => ({ id, name: id.toUpperCase(), indicator, description: '', since: T0, incidents: incident ? [{ name: incident }] : [] });
+  const port = (t: ReturnType<typeof trouble>[], polling = true) => ({ polling, snapshot: async () => knownTroubleOf(t), history: async () => undefined });
+  const knownTroubleOf = (t: ReturnType<typeof trouble>[]) => ({ at: T0, services: 4, read: 4, trouble: t });
+
+  it("names the worst-off dependency of the failing services, from its own page", async () => {
+    const cause = await likelyCause(['shop', 'https://other.example/'], services, port([trouble('cdn', 'critical', 'Elevated errors'), trouble('cloud', 'minor')]));
+    assert.equal(cause, `Likely cause: CDN's status page reports a major outage ("Elevated errors").`);
+  });
+
+  it('says nothing when no dependency reports trouble, none is declared, or pages are not read', async () => {
+    assert.equal(await likelyCause(['blog'], services, port([trouble('cloud', 'critical')])), undefined);
+    assert.equal(await likelyCause(['cdn'], services, port([trouble('cdn', 'critical')])), undefined);
+    assert.equal(await likelyCause(['shop'], services, port([trouble('cdn', 'critical')], false)), undefined);
   });
 });

@@ -63,7 +63,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
   const accept = 'application/json, application/atom+xml, application/rss+xml, text/xml;q=0.9, */*;q=0.5';
 
   async function fetchOnce(ref: StatusPageRef): Promise<Refreshed> {
-    const key = keyOf(ref);
+    const key = pageKey(ref);
     const provider = PROVIDERS[ref.kind];
     const urls = provider.urls(ref);
     const before = known.get(key);
@@ -96,7 +96,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
   }
 
   function remember(ref: StatusPageRef, t: number, holdMs: number, outcome: Promise<StatusOutcome>): void {
-    const key = keyOf(ref);
+    const key = pageKey(ref);
     cache.set(key, { until: t + holdMs, outcome });
     void outcome.then((o) => {
       if (!o.ok) cache.set(key, { until: t + (opts.failureTtlMs ?? Math.min(holdMs, 15_000)), outcome });
@@ -107,7 +107,7 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
   return {
     read(ref) {
       const t = now();
-      const hit = cache.get(keyOf(ref));
+      const hit = cache.get(pageKey(ref));
       if (hit && hit.until > t) return hit.outcome;
       const outcome = fetchOnce(ref).then((r) => r.outcome);
       remember(ref, t, opts.ttlMs, outcome);
@@ -122,4 +122,5 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
   };
 }
 
-const keyOf = (ref: StatusPageRef) => `${ref.kind} ${ref.url}`;
+/** One page, however many services share it: the cache's key and the poller's. */
+export const pageKey = (ref: StatusPageRef) => `${ref.kind} ${ref.url}`;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { StatusOutcome, StatusPageRef } from '../../core/types.ts';
 import { isStoreFailure } from '../../core/store-port.ts';
-import type { Refreshed, StatusSource } from './index.ts';
+import { pageKey, type Refreshed, type StatusSource } from './index.ts';
 
 /**
  * Reads every known status page in the background (ISDOWN_STATUS_POLL), once per
@@ -78,7 +78,7 @@ export function createStatusPoller(opts: StatusPollerOptions): StatusPoller {
   // One entry per page address: services sharing a page (a vendor's several products) are read once.
   const byPage = new Map<string, { ref: StatusPageRef; services: PolledService[]; offset: number; nextDue: number; queued: boolean }>();
   for (const s of opts.services) {
-    const key = `${s.ref.kind} ${s.ref.url}`;
+    const key = pageKey(s.ref);
     const have = byPage.get(key);
     if (have) have.services.push(s);
     else {
