@@ -14,6 +14,8 @@ let last = new Float64Array(1 << 16);
 let hits = 0;
 let gaps = 0;
 let maxGap = 0;
+// New TCP connections in the window: a check that finds no kept-alive connection pays a connect.
+let connections = 0;
 
 function hit(m: number, at: number): void {
   if (m >= last.length) {
@@ -53,6 +55,7 @@ for (let i = 0; i < sites; i++) {
     res.end('ok');
   });
   server.keepAliveTimeout = 4_000;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
@@ -66,9 +69,10 @@ process.on('message', (msg: { reset?: boolean; stats?: boolean }) => {
     hits = 0;
     gaps = 0;
     maxGap = 0;
+    connections = 0;
     // Gaps are measured from the last hit before the window too: a late first hit counts.
   }
-  if (msg.stats) process.send?.({ hits, gaps, gapMs: { p50: percentile(50), p99: percentile(99), max: Math.round(maxGap) } });
+  if (msg.stats) process.send?.({ hits, gaps, connections, gapMs: { p50: percentile(50), p99: percentile(99), max: Math.round(maxGap) } });
 });
 process.send?.({ urls });
 process.on('disconnect', () => {

@@ -7,6 +7,7 @@ import type { ProbeResult } from '../../src/core/types.ts';
 import { monitorKey } from '../../src/core/watch.ts';
 import { memoryStore } from '../../src/store/guarded.ts';
 import { createMonitorRepository } from '../../src/store/monitors.ts';
+import { slotWidth, stableOffset } from '../../src/app/watcher.ts';
 import { answered, bareScheduler } from '../support/scheduler.ts';
 
 
@@ -75,5 +76,57 @@ describe("a host's check slots", () => {
     await watcher.stop();
     assert.ok(waiting >= 1, 'the first result reached the store');
     assert.equal(seen.length, 2, 'the second check of the host ran while the first result was still being written');
+  });
+});
+
+describe('launch slots', () => {
+  it('are 50 ms wide with many checks a second and up to 1 s with few', () => {
+    assert.equal(slotWidth(1_000 / 60), 1_000); // 1,000 monitors @60 s
+    assert.equal(slotWidth(10_000 / 60), 150);
+    assert.equal(slotWidth(50_000 / 60), 50);
+    assert.equal(slotWidth(0), 1_000);
+    for (let rate = 1; rate < 2_000; rate *= 1.7) assert.ok(slotWidth(rate * 1.7) <= slotWidth(rate), `wider slots at ${rate * 1.7}/s than at ${rate}/s`);
+  });
+
+  it('with few monitors, checks due within the same second start in one turn, none before it is due', async () => {
+    const repo = createMonitorRepository(memoryStore(), { retentionMs: 86_400_000 });
+    const channel = { platform: 'test', tenant: 'T', channel: 'C' };
+    const interval = 60_000;
+    // Four monitors whose places in the minute fall in one second, at least 200 ms apart.
+    const chosen: { key: string; url: string; offset: number }[] = [];
+    const second = 30;
+    for (let i = 0; chosen.length < 4 && i < 100_000; i++) {
+      const r = adhocTarget(`https://spread.example/m${i}`, makePolicy());
+      if (!r.ok) throw new Error(r.message);
+      const key = monitorKey(r.target.id, {});
+      const offset = stableOffset(key, interval);
+      if (offset <= second * 1_000 || offset >= second * 1_000 + 1_000) continue;
+      if (chosen.some((c) => Math.abs(c.offset - offset) < 200)) continue;
+      chosen.push({ key, url: r.target.urls[0]!, offset });
+      await repo.watch({ key, target: r.target }, { channel, everyMs: interval, createdBy: 'U', createdAt: 0 });
+    }
+    assert.equal(chosen.length, 4);
+    // The clock stands 20 ms before that second of the minute.
+    const real = Date.now();
+    const shift = Math.ceil(real / interval) * interval + second * 1_000 - 20 - real;
+    const now = () => Date.now() + shift;
+    const started = new Map<string, { real: number; clock: number }>();
+    const probe = async (req: { url: string }): Promise<ProbeResult[]> => {
+      started.set(req.url, { real: Date.now(), clock: now() });
+      return answered(req.url, Date.now());
+    };
+    const watcher = bareScheduler({ repo, probe, concurrency: 10, perHostConcurrency: 10, now });
+    await watcher.start();
+    watcher.tick();
+    for (let i = 0; i < 150 && started.size < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    await watcher.stop();
+    assert.equal(started.size, 4, 'every monitor due in that second was checked');
+    const reals = [...started.values()].map((s) => s.real);
+    assert.ok(Math.max(...reals) - Math.min(...reals) < 50, `the four started ${Math.max(...reals) - Math.min(...reals)} ms apart, not in one turn`);
+    for (const c of chosen) {
+      const s = started.get(c.url)!;
+      assert.ok(s.clock % interval >= c.offset, `m at ${c.offset} started at ${s.clock % interval}, before it was due`);
+      assert.ok(s.clock % interval <= second * 1_000 + 1_050, `m at ${c.offset} started at ${s.clock % interval}, more than its slot late`);
+    }
   });
 });
