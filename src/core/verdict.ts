@@ -98,8 +98,7 @@ export function mentions(component: string, texts: readonly string[]): boolean {
 
 function relevantComponents(report: StatusReport, component?: string): readonly StatusComponent[] {
   if (!component) return report.components;
-  const want = component.toLowerCase();
-  return report.components.filter((c) => c.name.toLowerCase() === want || c.name.toLowerCase().includes(want));
+  return report.components.filter((c) => mentions(component, [c.name]));
 }
 
 interface StatusView {
