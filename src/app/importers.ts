@@ -50,14 +50,28 @@ interface KumaMonitor {
   jsonPath?: string | null;
   expectedValue?: string | null;
   active?: boolean | number;
+  upsideDown?: boolean | number;
+  ignoreTls?: boolean | number;
+  authMethod?: string | null;
+  basic_auth_user?: string | null;
+  body?: string | null;
 }
 
-/** Uptime Kuma's backup (Settings → Backup → Export): { version, notificationList, monitorList }. */
+const KUMA_AUTH = new Map([
+  ['ntlm', 'NTLM'],
+  ['mtls', 'a client certificate (mTLS)'],
+  ['oauth2-cc', 'OAuth2 client credentials'],
+]);
+
+/**
+ * Uptime Kuma's backup (Settings → Backup → Export): { version, notificationList, monitorList }, or a
+ * bare list of the same monitor objects (what Kuma's API and bulk-import tools pass around).
+ */
 export function planKuma(doc: unknown): ImportPlan | { error: string } {
-  const given = (doc as { monitorList?: unknown } | null)?.monitorList;
+  const given = Array.isArray(doc) ? doc : (doc as { monitorList?: unknown } | null)?.monitorList;
   // Kuma keeps monitors as an object keyed by id in its front end; a backup may hold either form.
   const list = Array.isArray(given) ? given : given && typeof given === 'object' ? Object.values(given) : undefined;
-  if (!list) return { error: 'this is not an Uptime Kuma backup: it has no "monitorList" (Settings → Backup → Export in Kuma 1.x makes one)' };
+  if (!list) return { error: 'this is not an Uptime Kuma backup: it has no "monitorList" (Settings → Backup → Export in Kuma 1.x makes one), nor is it a list of Kuma monitors' };
   const made: ImportPlan['made'] = [];
   const skipped: ImportPlan['skipped'] = [];
   for (const raw of list.slice(0, MAX_MONITORS) as KumaMonitor[]) {
@@ -65,6 +79,16 @@ export function planKuma(doc: unknown): ImportPlan | { error: string } {
     const type = String(raw?.type ?? 'http');
     if (raw?.active === false || raw?.active === 0) {
       skipped.push({ name, reason: 'paused in Kuma' });
+      continue;
+    }
+    if (!['http', 'keyword', 'json-query', 'port', 'push'].includes(type)) {
+      skipped.push({ name, reason: `a Kuma "${type.slice(0, 40)}" monitor: isdown checks HTTP(S), TCP ports and heartbeats` });
+      continue;
+    }
+    // Upside-down mode counts a failed check as up; carried as a normal watch it would alert on the
+    // very state Kuma was told is fine, so it is refused rather than turned around in silence.
+    if (raw?.upsideDown === true || raw?.upsideDown === 1) {
+      skipped.push({ name, reason: 'upside-down mode (up when the check fails) has no isdown equivalent' });
       continue;
     }
     const words: string[] = [];
@@ -84,10 +108,6 @@ export function planKuma(doc: unknown): ImportPlan | { error: string } {
       made.push({ name, words, notes });
       continue;
     }
-    if (type !== 'http' && type !== 'keyword' && type !== 'json-query') {
-      skipped.push({ name, reason: `a Kuma "${type}" monitor: isdown checks HTTP(S), TCP ports and heartbeats` });
-      continue;
-    }
     if (!raw.url || !/^https?:\/\//i.test(raw.url)) {
       skipped.push({ name, reason: 'no http(s) URL' });
       continue;
@@ -105,6 +125,19 @@ export function planKuma(doc: unknown): ImportPlan | { error: string } {
         notes.push('its headers are not JSON; none carried');
       }
     }
+    const auth = String(raw.authMethod ?? '');
+    const unsupportedAuth = KUMA_AUTH.get(auth);
+    if (unsupportedAuth) {
+      skipped.push({ name, reason: `it signs in with ${unsupportedAuth}; isdown sends only headers taken from variables` });
+      continue;
+    }
+    if ((auth === 'basic' || raw.basic_auth_user) && !words.some((w) => /^authorization:/i.test(w))) {
+      const env = headerEnvFor('Authorization');
+      words.push('header', formatHeader({ name: 'Authorization', env }));
+      notes.push(`set ${env} to "Basic " and the base64 of user:password (Kuma's basic auth; values are never kept in a watch)`);
+    }
+    if (raw.body && method !== 'GET') notes.push(`its ${method} body is not carried: isdown sends requests without one`);
+    if (raw.ignoreTls === true || raw.ignoreTls === 1) notes.push('Kuma ignored its TLS errors; isdown verifies certificates, so a self-signed or expired one reads as down');
     if (type === 'keyword' && raw.keyword) words.push(raw.invertKeyword ? 'forbid' : 'expect', raw.keyword);
     if (type === 'json-query') {
       const path = String(raw.jsonPath ?? '').trim();

@@ -56,6 +56,66 @@ describe('isdown import gatus, on configurations Gatus published', () => {
 });
 
 describe('isdown import kuma', () => {
+  it("reads the monitors Kuma's own repository published: refuses upside-down ones and the types it cannot check, with why", () => {
+    const published = JSON.parse(readFileSync(fixture('published/kuma/sample_advance_monitor.json'), 'utf8')) as Record<string, unknown>[];
+    const plan = planKuma(published);
+    assert.ok(!('error' in plan));
+    if ('error' in plan) return;
+    assert.deepEqual(plan.made.map((m) => [m.name, m.words.join(' ')]), [['Push friendly name write here', 'push push-friendly-name-write-here every 1m']]);
+    assert.deepEqual(plan.skipped.slice(0, 3), [
+      { name: 'https', reason: 'upside-down mode (up when the check fails) has no isdown equivalent' },
+      { name: 'TCP port', reason: 'upside-down mode (up when the check fails) has no isdown equivalent' },
+      { name: 'Ping', reason: 'a Kuma "ping" monitor: isdown checks HTTP(S), TCP ports and heartbeats' },
+    ]);
+    assert.deepEqual(
+      plan.skipped.slice(3).map((s) => /"([^"]+)" monitor/.exec(s.reason)?.[1]),
+      ['dns', 'docker', 'mqtt', 'kafka-producer', 'postgres', 'mysql', 'mongodb', 'redis'],
+    );
+    // The same objects wrapped as a backup read the same.
+    assert.deepEqual(planKuma({ version: '1.23.17', notificationList: [], monitorList: published }), plan);
+
+    // Turned the right way up (the only change), the same monitors carry their codes, headers and
+    // basic auth by variable name, and say what they lose; no credential reaches a watch.
+    const upright = planKuma(published.map((m) => ({ ...m, upsideDown: false })));
+    if ('error' in upright) return assert.fail(upright.error);
+    assert.deepEqual(
+      upright.made.map((m) => m.words.join(' ')),
+      [
+        'https://www.freecodecamp.org/ every 1m status 200-299,300-399,100-199,400-499,500-599,100,101,102,103 header header-key: $ISDOWN_HEADER_HEADER_KEY header Authorization: $ISDOWN_HEADER_AUTHORIZATION',
+        'tcp://cli.vuejs.org:90 every 1m',
+        'push push-friendly-name-write-here every 1m',
+      ],
+    );
+    assert.match(upright.made[0]!.notes.join('\n'), /set ISDOWN_HEADER_AUTHORIZATION to "Basic " and the base64 of user:password/);
+    assert.match(upright.made[0]!.notes.join('\n'), /Kuma ignored its TLS errors; isdown verifies certificates/);
+    assert.ok(!/httpbasic auth password|header-value|Rain@2019/.test(JSON.stringify(upright)), 'no secret from the file reaches a watch');
+
+    const single = planKuma(JSON.parse(readFileSync(fixture('published/kuma/1701416022175.json'), 'utf8')));
+    assert.deepEqual('error' in single ? single : single.made.map((m) => m.words.join(' ')), ['https://instagram.com every 1m status 200-299']);
+  });
+
+  it('refuses sign-in it cannot do and says a POST body is not sent', () => {
+    const plan = planKuma([
+      { name: 'NTLM intranet', type: 'http', url: 'https://intranet.example.com/', authMethod: 'ntlm' },
+      { name: 'Odd auth', type: 'http', url: 'https://a.example.com/', authMethod: 'constructor' },
+      { name: 'Webhook', type: 'http', url: 'https://b.example.com/hook', method: 'POST', body: '{"ping":1}' },
+    ]);
+    if ('error' in plan) return assert.fail(plan.error);
+    assert.deepEqual(plan.skipped, [{ name: 'NTLM intranet', reason: 'it signs in with NTLM; isdown sends only headers taken from variables' }]);
+    assert.deepEqual(plan.made.map((m) => m.words.join(' ')), ['https://a.example.com/ every 1m', 'https://b.example.com/hook every 1m method POST']);
+    assert.deepEqual(plan.made[1]!.notes, ['its POST body is not carried: isdown sends requests without one']);
+  });
+
+  it('carries a published Kuma monitor list through the CLI, with the port rules of the machine', async () => {
+    const dir = scratchDir();
+    const env = { ...offline, STORE_URL: `sqlite://${dir}/s.sqlite` };
+    const run = await runIsdown(['import', 'kuma', fixture('published/kuma/sample_advance_monitor.json'), '--channel', 'console', '--dry-run'], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^skipped https: upside-down mode/m);
+    assert.match(run.stdout, /^would make Push friendly name write here → watch push push-friendly-name-write-here every 1m$/m);
+    assert.match(run.stdout, /^1 to make, 11 skipped, for console\.$/m);
+  });
+
   it('maps http, keyword, json-query, port and push monitors; skips docker, ping and paused ones with why', () => {
     const plan = planKuma(JSON.parse(readFileSync(fixture('import/kuma-backup.json'), 'utf8')));
     assert.ok(!('error' in plan));
