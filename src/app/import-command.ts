@@ -13,6 +13,7 @@ import { createChecker } from './checker.ts';
 import { EXIT } from './cli.ts';
 import type { Config } from './config.ts';
 import { planGatus, planKuma, type ImportPlan } from './importers.ts';
+import { announcing, createMonitorSync, type MonitorSync } from './monitor-sync.ts';
 import type { Notifier } from './notifier.ts';
 import { createWatcher } from './watcher.ts';
 
@@ -72,9 +73,19 @@ export async function runImport(config: Config, args: readonly string[], out: Wr
   const channel = ref.channel;
   const checker = createChecker(config);
   const store = dryRun ? undefined : await openStore(config.storeUrl, { prefix: config.keyPrefix, timeoutMs: config.storeTimeoutMs });
-  const watcher = store
+  // In distributed mode the running scheduler hears of each imported watch, as of one typed in chat.
+  let sync: MonitorSync | undefined;
+  if (store && config.mode === 'distributed') {
+    try {
+      sync = await createMonitorSync(config.redisUrl!, config.keyPrefix, () => {}, () => {});
+    } catch (e) {
+      err.write(`isdown import: cannot reach Redis to tell the running scheduler (${(e as Error).message}); it schedules the watches when it next starts\n`);
+    }
+  }
+  const stored = store ? createMonitorRepository(store.kv, { retentionMs: config.retentionMs, lock: store.lock }) : undefined;
+  const watcher = stored
     ? createWatcher({
-        repo: createMonitorRepository(store.kv, { retentionMs: config.retentionMs, lock: store.lock }),
+        repo: sync ? announcing(stored, (key) => sync.publish(key)) : stored,
         notifier: silent,
         ports: checker.ports,
         policy: checker.policy,
@@ -126,13 +137,15 @@ export async function runImport(config: Config, args: readonly string[], out: Wr
       for (const n of notes) out.write(`    note: ${n}\n`);
     }
     for (const s of plan.skipped) out.write(`skipped ${s.name}: ${s.reason}\n`);
-    out.write(`${made} ${dryRun ? 'to make' : 'made'}, ${skipped} skipped, for ${channelText}.${!dryRun && made ? ' A running bot schedules them when it next starts.' : ''}\n`);
+    const pickup = sync ? ' The running scheduler has been told of each.' : ' A running bot schedules them when it next starts.';
+    out.write(`${made} ${dryRun ? 'to make' : 'made'}, ${skipped} skipped, for ${channelText}.${!dryRun && made ? pickup : ''}\n`);
     return 0;
   } catch (e) {
     err.write(`isdown import: could not save the watches: ${isStoreFailure(e) ? e.reason : String(e)}; ${made} were saved before it failed\n`);
     return EXIT.config;
   } finally {
     await checker.close();
+    await sync?.close();
     await store?.close();
   }
 }

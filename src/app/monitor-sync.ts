@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import type { MonitorRepository } from '../store/monitors.ts';
 
+const SUBSCRIBE_TIMEOUT_MS = 10_000;
+
 export interface MonitorSync {
   publish(key: string): Promise<void>;
   close(): Promise<void>;
@@ -21,7 +23,21 @@ export async function createMonitorSync(redisUrl: string, prefix: string, onChan
   sub.on('message', (_channel: string, key: string) => {
     if (/^[a-f0-9]{1,64}$/.test(key)) onChange(key);
   });
-  await sub.subscribe(channel);
+  // The subscriber retries forever once running; the first subscription has a limit, so a Redis
+  // that never answers is an error at start, not a process that hangs.
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      sub.subscribe(channel),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`Redis did not answer within ${SUBSCRIBE_TIMEOUT_MS / 1_000} s`)), SUBSCRIBE_TIMEOUT_MS))),
+    ]);
+  } catch (e) {
+    sub.disconnect();
+    pub.disconnect();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
   return {
     async publish(key) {
       await pub.publish(channel, key);

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { planGatus, planKuma } from '../../src/app/importers.ts';
 import { runIsdown, scratchDir } from '../support/run-isdown.ts';
+import { distributedOn, dropRedisPrefix, REDIS_URL, uniquePrefix } from '../support/services.ts';
 
 const fixture = (p: string) => new URL(`../fixtures/${p}`, import.meta.url).pathname;
 const offline = { ISDOWN_CONTROL_URLS: '', ISDOWN_STATUS_POLL: 'off' };
@@ -167,5 +168,26 @@ describe('isdown import kuma', () => {
     const dryRun = await runIsdown(['import', 'kuma', fixture('import/kuma-backup.json'), '--channel', 'console', '--dry-run'], { ...env, STORE_URL: `sqlite://${dry}/s.sqlite` });
     assert.match(dryRun.stdout, /^6 to make, 4 skipped, for console\.$/m);
     assert.doesNotMatch((await runIsdown(['export'], { ...env, STORE_URL: `sqlite://${dry}/s.sqlite` })).stdout, /example\.com/);
+  });
+
+  it('in distributed mode tells the running scheduler of each watch it makes, over Redis', async () => {
+    const prefix = uniquePrefix('import');
+    const { Redis } = await import('ioredis');
+    const listener = new Redis(REDIS_URL);
+    const heard: string[] = [];
+    listener.on('message', (_channel: string, key: string) => heard.push(key));
+    try {
+      await listener.subscribe(`${prefix}:monitor-changed`);
+      const env = { ...offline, ...distributedOn(prefix), ISDOWN_ALLOWED_PORTS: '80,443,22' };
+      const run = await runIsdown(['import', 'kuma', fixture('import/kuma-backup.json'), '--channel', 'console'], env);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^6 made, 4 skipped, for console\. The running scheduler has been told of each\.$/m);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(new Set(heard).size, 6, `heard ${heard.join(', ')}`);
+      assert.ok(heard.every((k) => /^[a-f0-9]{1,64}$/.test(k)));
+    } finally {
+      await listener.quit();
+      await dropRedisPrefix(prefix);
+    }
   });
 });
