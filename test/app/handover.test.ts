@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { memoryStore } from '../../src/store/guarded.ts';
-import { nextAligned, stableOffset } from '../../src/app/watcher.ts';
+import { nextAligned, spreadPhase } from '../../src/app/watcher.ts';
 import { adhocTarget } from '../../src/checks/adhoc.ts';
 import { makePolicy } from '../../src/checks/ssrf.ts';
 import type { ProbeResult } from '../../src/core/types.ts';
@@ -22,7 +22,8 @@ describe('a scheduler taking over', () => {
       if (!r.ok) throw new Error(r.message);
       const key = monitorKey(r.target.id, {});
       keys.set(r.target.urls[0]!, key);
-      await repo.watch({ key, target: r.target }, { channel: { platform: 'test', tenant: 'T', channel: 'C' }, everyMs: INTERVAL, createdBy: 'U', createdAt: 0 });
+      // Made in the reverse of the order the store lists them: the scheduler places them in the order they were made.
+      await repo.watch({ key, target: r.target }, { channel: { platform: 'test', tenant: 'T', channel: 'C' }, everyMs: INTERVAL, createdBy: 'U', createdAt: 1_000 - i });
     }
     const probed = new Set<string>();
     const probe = async (req: { url: string }): Promise<ProbeResult[]> => {
@@ -35,8 +36,11 @@ describe('a scheduler taking over', () => {
     await new Promise((r) => setTimeout(r, 150));
     await watcher.stop();
 
-    const lastSlot = (key: string) => nextAligned(T, INTERVAL, stableOffset(key, INTERVAL)) - INTERVAL;
-    const nextSlot = (key: string) => nextAligned(T, INTERVAL, stableOffset(key, INTERVAL));
+    // One host: the i-th made has the i-th phase of its host's even layout.
+    const made = [...keys.values()].reverse();
+    const phase = (key: string) => spreadPhase(`example.com ${INTERVAL}`, made.indexOf(key), INTERVAL);
+    const lastSlot = (key: string) => nextAligned(T, INTERVAL, phase(key)) - INTERVAL;
+    const nextSlot = (key: string) => nextAligned(T, INTERVAL, phase(key));
     const missed = [...keys.values()].filter((k) => T - lastSlot(k) <= GAP);
     // Monitors due in the next instant would run anyway; leave them out of the comparison.
     const judged = (k: string) => nextSlot(k) - T > 1_000;

@@ -7,7 +7,7 @@ import type { ProbeResult } from '../../src/core/types.ts';
 import { monitorKey } from '../../src/core/watch.ts';
 import { memoryStore } from '../../src/store/guarded.ts';
 import { createMonitorRepository } from '../../src/store/monitors.ts';
-import { slotWidth, stableOffset } from '../../src/app/watcher.ts';
+import { slotWidth, spreadPhase } from '../../src/app/watcher.ts';
 import { answered, bareScheduler } from '../support/scheduler.ts';
 
 
@@ -97,10 +97,11 @@ describe('launch slots', () => {
     const chosen: { key: string; url: string; offset: number }[] = [];
     const second = 30;
     for (let i = 0; chosen.length < 4 && i < 100_000; i++) {
-      const r = adhocTarget(`https://spread.example/m${i}`, makePolicy());
+      // One monitor a host: each has its host's first phase.
+      const r = adhocTarget(`https://spread${i}.example/`, makePolicy());
       if (!r.ok) throw new Error(r.message);
       const key = monitorKey(r.target.id, {});
-      const offset = stableOffset(key, interval);
+      const offset = spreadPhase(`spread${i}.example ${interval}`, 0, interval);
       if (offset <= second * 1_000 || offset >= second * 1_000 + 950) continue;
       if (chosen.some((c) => Math.abs(c.offset - offset) < 200)) continue;
       chosen.push({ key, url: r.target.urls[0]!, offset });
@@ -129,5 +130,57 @@ describe('launch slots', () => {
       assert.ok(s.clock % interval >= c.offset, `m at ${c.offset} started at ${s.clock % interval}, before it was due`);
       assert.ok(s.clock % interval <= second * 1_000 + 1_050, `m at ${c.offset} started at ${s.clock % interval}, more than its slot late`);
     }
+  });
+});
+
+describe("a host's monitors", () => {
+  it('are spread evenly over their interval, each new one in the largest gap, none placed before moving', () => {
+    const interval = 60_000;
+    const phases: number[] = [];
+    for (let n = 1; n <= 64; n++) {
+      phases.push(spreadPhase('api.example.com 60000', n - 1, interval));
+      const sorted = [...phases].sort((a, b) => a - b);
+      const gaps = sorted.map((p, i) => (i + 1 < sorted.length ? sorted[i + 1]! : sorted[0]! + interval) - p);
+      // Within 2x of even spacing at every count (hash-random phases leave gaps of several times that).
+      assert.ok(Math.max(...gaps) <= (2 * interval) / n + 1, `${n} monitors: a gap of ${Math.max(...gaps)} ms`);
+      assert.equal(new Set(phases).size, n, 'no two share a phase');
+    }
+    assert.deepEqual(phases.slice(0, 4).map((p) => (p - phases[0]! + interval) % interval), [0, 30_000, 15_000, 45_000]);
+    // Another host (or interval) starts elsewhere in the minute.
+    assert.notEqual(spreadPhase('www.example.com 60000', 0, interval), phases[0]);
+  });
+
+  it('are checked evenly spaced by the scheduler, in the order they were made', async () => {
+    const repo = createMonitorRepository(memoryStore(), { retentionMs: 86_400_000 });
+    const channel = { platform: 'test', tenant: 'T', channel: 'C' };
+    const interval = 60_000;
+    const urls: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = adhocTarget(`https://even.example/path${i}`, makePolicy());
+      if (!r.ok) throw new Error(r.message);
+      urls.push(r.target.urls[0]!);
+      await repo.watch({ key: monitorKey(r.target.id, {}), target: r.target }, { channel, everyMs: interval, createdBy: 'U', createdAt: 100 + i });
+    }
+    // One scheduler per monitor, each with its clock stopped 400 ms before that monitor's place in
+    // the minute: each must check that monitor, and none of the others, in the second ahead.
+    const base = Math.ceil(Date.now() / interval) * interval;
+    const seen = await Promise.all(
+      urls.map(async (_, i) => {
+        const at = base + spreadPhase(`even.example ${interval}`, i, interval) - 400;
+        const probed: string[] = [];
+        const probe = async (req: { url: string }): Promise<ProbeResult[]> => {
+          probed.push(req.url);
+          return answered(req.url, Date.now());
+        };
+        const watcher = bareScheduler({ repo, probe, concurrency: 10, perHostConcurrency: 10, now: () => at });
+        await watcher.start();
+        watcher.tick();
+        for (let t = 0; t < 150 && probed.length === 0; t++) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 30));
+        await watcher.stop();
+        return probed;
+      }),
+    );
+    assert.deepEqual(seen, urls.map((u) => [u]), 'the i-th monitor made is the one due at the i-th phase of its host');
   });
 });
