@@ -109,7 +109,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     for (const c of closers.reverse()) await c().catch((err: unknown) => warn(`isdown: while stopping: ${String(err)}`));
   };
   try {
-    const reports = cacheCrowd(await createReportRepository(store.kv, store.lock), { ttlMs: 5_000, now });
+    const reports = cacheCrowd(await createReportRepository(store.kv, store.lock, now), { ttlMs: 5_000, now });
     // Distributed mode: probes go to the regions' workers through Redis.
     const remote =
       config.mode === 'distributed'

@@ -60,6 +60,8 @@ export interface VendorStatusPort {
 export interface CrowdPort {
   add(serviceId: string, tenant: string, user: string, at: number): Promise<{ accepted: true } | { accepted: false; retryInMs: number }>;
   summary(serviceId: string, now: number): Promise<CrowdSummary>;
+  /** When the latest report of any service was made, if known: lets a reader skip services when none is recent. */
+  latest?(): Promise<number | undefined>;
 }
 
 export interface BotDeps {

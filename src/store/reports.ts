@@ -7,13 +7,15 @@ import { localLocks, type Locks } from './locks.ts';
 export interface ReportRepository {
   add(serviceId: string, tenant: string, user: string, at: number): Promise<{ accepted: true } | { accepted: false; retryInMs: number }>;
   summary(serviceId: string, now: number): Promise<CrowdSummary>;
+  /** When the latest report of any service was made; undefined if that is not known. */
+  latest(): Promise<number | undefined>;
 }
 
 /**
  * Crowd reports, one list per service. User ids are stored as a keyed hash: the key is made
  * once per store and never leaves it, so a leaked database does not name anyone.
  */
-export async function createReportRepository(kv: KeyValue, mutex: Locks = localLocks()): Promise<ReportRepository> {
+export async function createReportRepository(kv: KeyValue, mutex: Locks = localLocks(), now: () => number = Date.now): Promise<ReportRepository> {
   // Made once per store; under the lock, so processes starting together agree on one key.
   const key = await mutex.run('meta:user-hash-key', async () => {
     const existing = await kv.get<string>('meta:user-hash-key');
@@ -21,6 +23,11 @@ export async function createReportRepository(kv: KeyValue, mutex: Locks = localL
     const made = randomBytes(32).toString('hex');
     await kv.set('meta:user-hash-key', made);
     return made;
+  });
+  // Until a report is made, "the latest" is when this store first met this code: reports made
+  // before it then still count for a whole summary window.
+  await mutex.run('reports:latest', async () => {
+    if ((await kv.get<number>('reports:latest')) === undefined) await kv.set('reports:latest', now());
   });
   const hash = (tenant: string, user: string) => createHmac('sha256', key).update(`${tenant}\u0000${user}`).digest('hex').slice(0, 24);
   const read = async (serviceId: string) => (await kv.get<CrowdReport[]>(`reports:${serviceId}`)) ?? [];
@@ -30,6 +37,9 @@ export async function createReportRepository(kv: KeyValue, mutex: Locks = localL
       return mutex.run(serviceId, async () => {
         const outcome = addReport(await read(serviceId), { tenant, user: hash(tenant, user), at });
         if (!outcome.accepted) return { accepted: false, retryInMs: outcome.retryInMs };
+        // The time first: if the report's own write then fails, a reader looks and finds nothing;
+        // the other order could leave a report no reader looks for.
+        await kv.set('reports:latest', at);
         await kv.set(`reports:${serviceId}`, outcome.list, CROWD.expiryMs);
         return { accepted: true };
       });
@@ -37,5 +47,6 @@ export async function createReportRepository(kv: KeyValue, mutex: Locks = localL
     async summary(serviceId, now) {
       return summarise(await read(serviceId), now);
     },
+    latest: () => kv.get<number>('reports:latest'),
   };
 }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cacheCrowd } from '../../src/app/crowd-cache.ts';
 import type { CrowdPort } from '../../src/core/bot.ts';
+import { memoryStore } from '../../src/store/guarded.ts';
+import { createReportRepository } from '../../src/store/reports.ts';
 
 describe("other teams' reports, read once per service every few seconds", () => {
   function counting() {
@@ -46,6 +48,47 @@ describe("other teams' reports, read once per service every few seconds", () => 
     store.failOnce();
     await assert.rejects(crowd.summary('github', 0), /store down/);
     assert.equal((await crowd.summary('github', 0)).reports, 0);
+    assert.equal(store.reads(), 2);
+  });
+
+  it('when no one has reported for half an hour, checks of every service are answered by one shared read', async () => {
+    let t = 10 * 3_600_000;
+    const repo = await createReportRepository(memoryStore(), undefined, () => t);
+    let perService = 0;
+    let latestReads = 0;
+    const port: CrowdPort = {
+      add: (...a) => repo.add(...a),
+      summary: (id, now) => (perService++, repo.summary(id, now)),
+      latest: () => (latestReads++, repo.latest()),
+    };
+    // The store met this code at t0 (its "latest" until a report is made): reports made before it
+    // count for a whole window, so services are read one by one until then.
+    const crowd = cacheCrowd(port, { ttlMs: 5_000, now: () => t });
+    await crowd.summary('github', t);
+    assert.equal(perService, 1, 'within the window of the first start, each service is read');
+    t += 31 * 60_000;
+    for (let i = 0; i < 200; i++) assert.deepEqual(await crowd.summary(`service-${i}`, t), { reports: 0, teams: 0, windowMs: 30 * 60_000 });
+    assert.equal(perService, 1, 'no per-service read once nothing is recent');
+    assert.equal(latestReads, 2, 'one shared read of the latest report per TTL');
+
+    // A report made here counts at once; one made by another process, within the TTL.
+    assert.deepEqual(await crowd.add('github', 'T1', 'U1', t), { accepted: true });
+    assert.equal((await crowd.summary('github', t)).reports, 1);
+    t += 31 * 60_000;
+    assert.equal((await crowd.summary('gitlab', t)).reports, 0);
+    const before = perService;
+    await repo.add('gitlab', 'T2', 'U2', t);
+    assert.equal((await crowd.summary('gitlab', t)).reports, 0, 'the shared read is kept for its TTL');
+    t += 5_000;
+    assert.equal((await crowd.summary('gitlab', t)).reports, 1, 'seen after the TTL');
+    assert.ok(perService > before);
+  });
+
+  it('reads service by service when the store cannot say when the latest report was', async () => {
+    const store = counting();
+    const crowd = cacheCrowd({ ...store.port, latest: async () => undefined }, { ttlMs: 5_000, now: () => 0 });
+    await crowd.summary('a', 0);
+    await crowd.summary('b', 0);
     assert.equal(store.reads(), 2);
   });
 });
