@@ -38,8 +38,12 @@ export async function createReportRepository(kv: KeyValue, mutex: Locks = localL
         const outcome = addReport(await read(serviceId), { tenant, user: hash(tenant, user), at });
         if (!outcome.accepted) return { accepted: false, retryInMs: outcome.retryInMs };
         // The time first: if the report's own write then fails, a reader looks and finds nothing;
-        // the other order could leave a report no reader looks for.
-        await kv.set('reports:latest', at);
+        // the other order could leave a report no reader looks for. It only moves forward, so a
+        // report that arrives late (or from a process whose clock lags) cannot hide a newer one.
+        await mutex.run('reports:latest', async () => {
+          const was = await kv.get<number>('reports:latest');
+          if (was === undefined || at > was) await kv.set('reports:latest', at);
+        });
         await kv.set(`reports:${serviceId}`, outcome.list, CROWD.expiryMs);
         return { accepted: true };
       });

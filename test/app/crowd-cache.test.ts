@@ -91,4 +91,12 @@ describe("other teams' reports, read once per service every few seconds", () => 
     await crowd.summary('b', 0);
     assert.equal(store.reads(), 2);
   });
+
+  it('keeps the time of the latest report moving forward only', async () => {
+    const repo = await createReportRepository(memoryStore(), undefined, () => 1_000);
+    assert.equal(await repo.latest(), 1_000, 'the first start stands in until a report is made');
+    await repo.add('a', 'T1', 'U1', 5_000);
+    await repo.add('b', 'T1', 'U2', 3_000);
+    assert.equal(await repo.latest(), 5_000, 'a report that arrives late does not move it back');
+  });
 });
