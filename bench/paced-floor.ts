@@ -2,16 +2,20 @@
  * What a request costs at a monitoring pace, with nothing of isdown around it: the floor under
  * bench:scale's "CPU per check". N requests per interval, spread over the interval by a fixed
  * phase each (as monitors are), launched in 1 s batches (the scheduler's launch slot at this rate),
- * against bench:scale's local target sites. Two clients, each in a fresh process:
+ * against bench:scale's local target sites. `--phases spread` (the default) spaces each site's
+ * monitors evenly, as the scheduler does; `--phases scattered` puts them at random places, as it
+ * did before (some slots then hold two checks of one site, and some lulls outlast the keep-alive).
+ * Two clients, each in a fresh process:
  *  - `undici`: a bare undici request on an Agent with the prober's settings;
  *  - `prober`: isdown's prober (SSRF-guarded connector, timing, body reading), no scheduler,
  *    store or verdict.
  * Prints one JSON line per client. Usage:
- *   npm run bench:floor [-- --monitors 1000 --interval 60 --sites 20 --window 120]
+ *   npm run bench:floor [-- --monitors 1000 --interval 60 --sites 20 --window 120 --phases spread|scattered]
  */
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
+import { spreadPhase } from '../src/app/watcher.ts';
 import { createProber } from '../src/checks/probe.ts';
 import { makePolicy, parseCidrList } from '../src/checks/ssrf.ts';
 
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '60' },
     sites: { type: 'string', default: '20' },
     window: { type: 'string', default: '120' },
+    phases: { type: 'string', default: 'spread' },
     client: { type: 'string' },
   },
 });
@@ -30,6 +35,7 @@ const windowMs = Number(values.window) * 1_000;
 for (const [name, v] of Object.entries({ monitors, interval: intervalMs, window: windowMs, sites: Number(values.sites) })) {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
 }
+if (values.phases !== 'spread' && values.phases !== 'scattered') throw new Error('--phases is spread or scattered');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 if (!values.client) {
@@ -37,7 +43,7 @@ if (!values.client) {
   const targets = fork(new URL('./gap-targets.ts', import.meta.url).pathname, [values.sites], { execArgv: ['--import', 'tsx'] });
   const urls = await new Promise<string[]>((resolve) => targets.once('message', (m: { urls: string[] }) => resolve(m.urls)));
   for (const client of ['undici', 'prober']) {
-    const child = fork(new URL(import.meta.url).pathname, ['--client', client, '--monitors', values.monitors, '--interval', values.interval, '--window', values.window, '--sites', values.sites], {
+    const child = fork(new URL(import.meta.url).pathname, ['--client', client, '--monitors', values.monitors, '--interval', values.interval, '--window', values.window, '--sites', values.sites, '--phases', values.phases], {
       execArgv: process.execArgv,
       env: { ...process.env, FLOOR_URLS: JSON.stringify(urls) },
     });
@@ -63,8 +69,8 @@ if (!values.client) {
     };
     close = () => prober.close();
   }
-  // A fixed phase per monitor, scattered as the scheduler's hash of each monitor's key scatters
-  // them (so some slots hold two checks of one site), from a seeded generator so runs repeat.
+  // A fixed phase per monitor: spread as the scheduler spreads a host's monitors, or scattered as
+  // a hash of each monitor's key scattered them, from a seeded generator so runs repeat.
   let seed = 0x9e3779b9;
   const random = () => {
     seed = (seed + 0x6d2b79f5) | 0;
@@ -72,7 +78,9 @@ if (!values.client) {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
-  const phase = Array.from({ length: monitors }, () => random() * intervalMs);
+  const phase = Array.from({ length: monitors }, (_, i) =>
+    values.phases === 'spread' ? spreadPhase(`${urls[i % urls.length]} ${intervalMs}`, Math.floor(i / urls.length), intervalMs) : random() * intervalMs,
+  );
   let done = 0;
   let failed = 0;
   const start = Date.now();
@@ -105,6 +113,7 @@ if (!values.client) {
     JSON.stringify({
       bench: 'paced-floor',
       client: values.client,
+      phases: values.phases,
       node: process.version,
       monitors,
       intervalSeconds: intervalMs / 1_000,
