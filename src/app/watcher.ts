@@ -74,8 +74,8 @@ interface Scheduled {
   record: MonitorRecord;
   interval: number;
   offset: number;
-  /** Its host and interval, whose checks are spread evenly (spreadPhase); none if it asks no host. */
-  group: string | undefined;
+  /** The host its requests go to, whose monitors are spread evenly (spreadPhase); none if it asks no host. */
+  host: string | undefined;
   nextDue: number;
   /** A quick re-check asked for by the state machine. */
   extraDue?: number;
@@ -184,7 +184,7 @@ export function stableOffset(key: string, interval: number): number {
  * A host's checks then come evenly spaced rather than in hash-random clumps: gentler on the host,
  * and each finds the connection the one before left open. With monitors scattered at random over
  * 20 hosts at 1,000 @60 s, a third of checks opened a connection (a clump needs several at once,
- * and a lull outlasts the keep-alive); spaced, one in twenty did, and CPU per check fell by a third.
+ * and a lull outlasts the keep-alive); spaced, one in twenty-five did, and CPU per check fell by a third.
  */
 export function spreadPhase(group: string, index: number, interval: number): number {
   let fraction = 0;
@@ -271,19 +271,21 @@ export function createWatcher(opts: WatcherOptions): Watcher {
    */
   const groups = new Map<string, { next: number; live: number }>();
 
-  function join(record: MonitorRecord, interval: number): { readonly offset: number; readonly group?: string } {
-    const host = hostOf(record);
-    if (host === undefined) return { offset: stableOffset(record.key, interval) };
+  /** The phase of a monitor placed now: its host's next even place, or its key's own if it asks no host. */
+  function join(host: string | undefined, key: string, interval: number): number {
+    if (host === undefined) return stableOffset(key, interval);
     const group = `${host} ${interval}`;
     let g = groups.get(group);
     if (!g) groups.set(group, (g = { next: 0, live: 0 }));
     g.live++;
-    return { offset: spreadPhase(group, g.next++, interval), group };
+    return spreadPhase(group, g.next++, interval);
   }
 
   function leave(m: Scheduled): void {
-    const g = m.group === undefined ? undefined : groups.get(m.group);
-    if (g && --g.live <= 0) groups.delete(m.group!);
+    if (m.host === undefined) return;
+    const group = `${m.host} ${m.interval}`;
+    const g = groups.get(group);
+    if (g && --g.live <= 0) groups.delete(group);
   }
 
   function place(record: MonitorRecord, state?: MonitorState): void {
@@ -302,18 +304,17 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       existing.record = record;
       if (existing.interval !== interval) {
         perSecond += 1_000 / interval - 1_000 / existing.interval;
-        existing.interval = interval;
         leave(existing);
-        const { offset, group } = join(record, interval);
-        existing.offset = offset;
-        existing.group = group;
+        existing.interval = interval;
+        existing.offset = join(existing.host, record.key, interval);
         existing.nextDue = nextAligned(now(), interval, existing.offset);
       }
       return;
     }
-    const { offset, group } = join(record, interval);
+    const host = hostOf(record);
+    const offset = join(host, record.key, interval);
     perSecond += 1_000 / interval;
-    monitors.set(record.key, { record, interval, offset, group, nextDue: nextAligned(now(), interval, offset), running: false, unrecorded: [], stateDirty: false, ...(state ? { state } : {}) });
+    monitors.set(record.key, { record, host, interval, offset, nextDue: nextAligned(now(), interval, offset), running: false, unrecorded: [], stateDirty: false, ...(state ? { state } : {}) });
   }
 
   /**
@@ -427,7 +428,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
             ? (started_(), await heartbeatOutcome(m.record))
             : m.record.only === 'statuspage'
               ? (started_(), await vendorOutcome(m.record))
-              : await withSlots(hostOf(m.record) ?? m.record.key, () => {
+              : await withSlots(m.host ?? m.record.key, () => {
                 started_();
                 return probe(m.record);
               });
