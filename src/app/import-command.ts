@@ -13,6 +13,7 @@ import { createChecker } from './checker.ts';
 import { EXIT } from './cli.ts';
 import type { Config } from './config.ts';
 import { planGatus, planKuma, type ImportPlan } from './importers.ts';
+import { IMPORT_PICKUP_EVERY_MS, markImported } from './import-pickup.ts';
 import { announcing, createMonitorSync, type MonitorSync } from './monitor-sync.ts';
 import type { Notifier } from './notifier.ts';
 import { createWatcher } from './watcher.ts';
@@ -79,7 +80,7 @@ export async function runImport(config: Config, args: readonly string[], out: Wr
     try {
       sync = await createMonitorSync(config.redisUrl!, config.keyPrefix, () => {}, () => {});
     } catch (e) {
-      err.write(`isdown import: cannot reach Redis to tell the running scheduler (${(e as Error).message}); it schedules the watches when it next starts\n`);
+      err.write(`isdown import: cannot reach Redis to tell the running scheduler at once (${(e as Error).message}); it finds the watches in the store within ${IMPORT_PICKUP_EVERY_MS / 1_000} s\n`);
     }
   }
   const stored = store ? createMonitorRepository(store.kv, { retentionMs: config.retentionMs, lock: store.lock }) : undefined;
@@ -137,11 +138,20 @@ export async function runImport(config: Config, args: readonly string[], out: Wr
       for (const n of notes) out.write(`    note: ${n}\n`);
     }
     for (const s of plan.skipped) out.write(`skipped ${s.name}: ${s.reason}\n`);
-    const pickup = sync ? ' The running scheduler has been told of each.' : ' A running bot schedules them when it next starts.';
+    let pickup = sync ? ' The running scheduler has been told of each.' : ` A running bot schedules them within ${IMPORT_PICKUP_EVERY_MS / 1_000} s.`;
+    if (made && store) {
+      try {
+        await markImported(store.kv, Date.now());
+      } catch (e) {
+        if (!sync) pickup = ` A running bot could not be told (${isStoreFailure(e) ? e.reason : String(e)}); it schedules them when it next starts.`;
+      }
+    }
     out.write(`${made} ${dryRun ? 'to make' : 'made'}, ${skipped} skipped, for ${channelText}.${!dryRun && made ? pickup : ''}\n`);
     return 0;
   } catch (e) {
     err.write(`isdown import: could not save the watches: ${isStoreFailure(e) ? e.reason : String(e)}; ${made} were saved before it failed\n`);
+    // What was saved is scheduled by a running bot all the same.
+    if (made && store) await markImported(store.kv, Date.now()).catch(() => undefined);
     return EXIT.config;
   } finally {
     await checker.close();

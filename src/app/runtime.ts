@@ -16,6 +16,7 @@ import { createChecker, type Checker } from './checker.ts';
 import type { Config } from './config.ts';
 import { createNotifier, type Notifier } from './notifier.ts';
 import { electLeader, type Leadership } from './leader.ts';
+import { followImports } from './import-pickup.ts';
 import { announcing, createMonitorSync } from './monitor-sync.ts';
 import { createWatcher, type Watcher } from './watcher.ts';
 import { followWatchesFile } from './watches-file.ts';
@@ -57,6 +58,8 @@ export interface RuntimeOptions {
    * one-shot `isdown check`). In distributed mode only the scheduler reads.
    */
   readonly backgroundStatus?: boolean;
+  /** How often a one-process bot looks for watches an `isdown import` wrote (tests shorten it). */
+  readonly importPickupMs?: number;
   /** Distributed mode: called once this process is the scheduler (after the watcher has started). */
   readonly onElected?: () => Promise<void>;
 }
@@ -230,6 +233,19 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       }
       closers.push(() => n.stop());
       closers.push(() => w.stop());
+      // The mark is read before the schedule is, so an import that ends in between is not missed.
+      // With Redis the import also tells the scheduler at once; the mark covers a Redis it could not reach.
+      const leader = leadership;
+      const pickup = await followImports(store.kv, {
+        ...(opts.importPickupMs ? { everyMs: opts.importPickupMs } : {}),
+        onImport: async () => {
+          if (leader && !leader.leading) return;
+          const r = await w.reconcile();
+          if (r.added + r.removed + r.changed > 0) warn(`isdown: picked up an import: ${r.added} monitors added, ${r.changed} changed, ${r.removed} removed`);
+        },
+        log: warn,
+      });
+      closers.push(async () => pickup.stop());
       if (!leadership) {
         await watcher.start();
         vendor.start();

@@ -141,6 +141,11 @@ export interface Watcher extends WatchPort {
   checkNow(key: string): Promise<void>;
   /** Re-reads one monitor another process changed (distributed mode). */
   refresh(key: string): Promise<void>;
+  /**
+   * Brings the schedule in line with the store after another process wrote to it (an import run
+   * beside a one-process bot): every monitor that is new, gone or different there is re-read.
+   */
+  reconcile(): Promise<{ added: number; removed: number; changed: number }>;
   /** One monitor's rollups (stored and not yet written) and incidents since `fromMs`. */
   overview(record: MonitorRecord, fromMs: number): Promise<ServiceUptime>;
   /** Each scheduled monitor with its state and, with per-monitor metrics on, its checks since start. */
@@ -663,6 +668,17 @@ export function createWatcher(opts: WatcherOptions): Watcher {
     return records.length;
   }
 
+  async function refresh(key: string): Promise<void> {
+    const record = await opts.repo.get(key);
+    const known = monitors.get(key);
+    if (!record) {
+      if (known) place({ ...known.record, watches: [] });
+      return;
+    }
+    place(record);
+    if (!known) lookNow(key);
+  }
+
   function channelRecords(channel: ChannelRef, targetId: string, all: MonitorRecord[]): MonitorRecord[] {
     return all.filter((r) => r.target.id === targetId && r.watches.some((w) => sameChannel(w.channel, channel)));
   }
@@ -711,15 +727,29 @@ export function createWatcher(opts: WatcherOptions): Watcher {
       flushOwed();
       await Promise.allSettled([...inFlight]);
     },
-    async refresh(key) {
-      const record = await opts.repo.get(key);
-      const known = monitors.get(key);
-      if (!record) {
-        if (known) place({ ...known.record, watches: [] });
-        return;
+    refresh,
+    async reconcile() {
+      const stored = await opts.repo.all();
+      const inStore = new Set<string>();
+      const differ: string[] = [];
+      for (const r of stored) {
+        inStore.add(r.key);
+        const known = monitors.get(r.key);
+        if (!known || JSON.stringify(known.record) !== JSON.stringify(r)) differ.push(r.key);
       }
-      place(record);
-      if (!known) lookNow(key);
+      for (const key of monitors.keys()) if (!inStore.has(key)) differ.push(key);
+      const counts = { added: 0, removed: 0, changed: 0 };
+      // Each is read again rather than taken from the list: a watch made here while the list was
+      // read is newer than the list, and must not be undone by it.
+      for (const key of differ) {
+        const before = monitors.get(key)?.record;
+        await refresh(key);
+        const after = monitors.get(key)?.record;
+        if (!before && after) counts.added++;
+        else if (before && !after) counts.removed++;
+        else if (before && after && JSON.stringify(before) !== JSON.stringify(after)) counts.changed++;
+      }
+      return counts;
     },
     async heartbeatKnown(token) {
       const key = await opts.repo.pushKey(token);

@@ -12,8 +12,9 @@ export function postgresLeases(url: string, table: string, timeoutMs = 5_000): L
   let ready: Promise<unknown> | undefined;
   const init = () =>
     (ready ??= pool.query(`CREATE TABLE IF NOT EXISTS ${t} (k TEXT PRIMARY KEY, token TEXT NOT NULL, expires TIMESTAMPTZ NOT NULL)`).catch((err: { code?: string }) => {
-      // Two processes creating the table at once: the loser sees a duplicate, which is fine.
-      if (err.code !== '23505' && err.code !== '42P07') {
+      // Two processes creating the table at once: the loser sees a duplicate (of the row in
+      // pg_type, 23505 or 42710, or of the table, 42P07), which is fine.
+      if (err.code !== '23505' && err.code !== '42P07' && err.code !== '42710') {
         ready = undefined;
         throw err;
       }

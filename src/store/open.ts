@@ -48,14 +48,21 @@ export async function openStore(url: string, opts: StoreOptions = {}): Promise<S
   let store: any;
   const closers: (() => Promise<void>)[] = [];
   let leases: LeaseBackend | undefined;
+  // Locks that hold across the processes sharing the file (the bot and an import run beside it).
+  let fileLeases: LeaseBackend | undefined;
   const table = prefix.replace(/[^a-z0-9_]/gi, '_');
   if (url.startsWith('sqlite://')) {
     const path = url.slice('sqlite://'.length);
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     const { SqliteKv } = await import('./sqlite-kv.ts');
     // Waiting on SQLite's own lock stays inside the operation's time limit.
-    store = new SqliteKv(path, table, Math.max(100, timeoutMs - 1_000));
-    closers.push(() => store.disconnect());
+    const sqlite = new SqliteKv(path, table, Math.max(100, timeoutMs - 1_000));
+    store = sqlite;
+    closers.push(() => sqlite.disconnect());
+    if (path !== ':memory:') {
+      const { sqliteLeases } = await import('./lease-sqlite.ts');
+      fileLeases = sqliteLeases(() => sqlite.database(), table);
+    }
   } else if (/^rediss?:\/\//.test(url)) {
     const { default: KeyvRedis } = await import('@keyv/redis');
     store = new KeyvRedis(url, { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: timeoutMs });
@@ -109,7 +116,7 @@ export async function openStore(url: string, opts: StoreOptions = {}): Promise<S
     sweep,
     url: shown,
     kv,
-    lock: shared ? leaseLocks(shared) : localLocks(),
+    lock: shared ? leaseLocks(shared) : fileLeases ? leaseLocks(fileLeases) : localLocks(),
     ...(shared ? { leases: shared } : {}),
     health: () => kv.health(),
     async close() {

@@ -36,8 +36,9 @@ export class PostgresKv extends EventEmitter {
       .then(
         () => undefined,
         (err: { code?: string }) => {
-          // Two processes creating it at once: the loser sees a duplicate, which is fine.
-          if (err.code === '23505' || err.code === '42P07') return;
+          // Two processes creating it at once: the loser sees a duplicate (23505 or 42710 for the
+          // table's row type, 42P07 for the table), which is fine.
+          if (err.code === '23505' || err.code === '42P07' || err.code === '42710') return;
           this.ready = undefined;
           throw err;
         },

@@ -38,7 +38,7 @@ describe('isdown import gatus, on configurations Gatus published', () => {
     assert.match(run.stdout, /^made front-end → watch https:\/\/twin\.sh\/health every 5m json "\$\.status == UP" slower than 150ms status 200$/m);
     assert.match(run.stdout, /^same {3}monitoring: checks what back-end checks; one watch covers both$/m);
     assert.match(run.stdout, /^skipped icmp-ping: icmp:\/\/ checks are not something isdown does/m);
-    assert.match(run.stdout, /^3 made, 2 skipped, for slack:T0123\/C0456\. A running bot schedules them when it next starts\.$/m);
+    assert.match(run.stdout, /^3 made, 2 skipped, for slack:T0123\/C0456\. A running bot schedules them within 5 s\.$/m);
     const exported = await runIsdown(['export'], env);
     assert.match(exported.stdout, /slack:T0123\/C0456:\n(\s+- target: .*\n(\s+\w+: .*\n)*){3}/);
     assert.match(exported.stdout, /json: \$\.status == UP\n\s+slower_than: 150ms/);

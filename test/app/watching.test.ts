@@ -5,7 +5,7 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { testPki } from '../fakes/certs.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
-import { scratchDir, startBot } from '../support/run-isdown.ts';
+import { runIsdown, scratchDir, startBot } from '../support/run-isdown.ts';
 
 async function until(ok: () => boolean): Promise<void> {
   for (let i = 0; i < 1_000 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
@@ -102,6 +102,38 @@ describe('watching through the console, end to end', () => {
       assert.equal(count(out, /recovered at/), 1);
     } finally {
       await second.kill('SIGTERM');
+    }
+  });
+
+  it('an import run beside the running bot is scheduled within seconds, and watches typed meanwhile are all kept', async () => {
+    const store = `sqlite://${scratchDir()}/s.sqlite`;
+    const env = { ...base(), STORE_URL: store };
+    for (let i = 0; i < 20; i++) site.set(`/imp${i}`, { kind: 'ok', body: 'fine' });
+    site.set('/imp-down', { kind: 'status', status: 503, body: 'down' });
+    const config = join(scratchDir(), 'gatus.yaml');
+    const endpoint = (path: string) => `  - name: ${path.slice(1)}\n    url: ${site.url}${path}\n    interval: 1s\n    conditions: ["[STATUS] == 200"]\n`;
+    writeFileSync(config, `endpoints:\n${[...Array.from({ length: 20 }, (_, i) => `/imp${i}`), '/imp-down'].map(endpoint).join('')}`);
+    const bot = startBot(env);
+    try {
+      bot.send('help');
+      await bot.waitFor(/watch/);
+      // The bot writes the console channel's list while the import writes it from another process.
+      const typed = Array.from({ length: 10 }, (_, i) => `/typed${i}`);
+      for (const p of typed) site.set(p, { kind: 'ok', body: 'fine' });
+      const importing = runIsdown(['import', 'gatus', config, '--channel', 'console'], env);
+      for (const p of typed) bot.send(`watch ${site.url}${p} every 1m`);
+      const run = await importing;
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^21 made, 0 skipped, for console\. A running bot schedules them within 5 s\.$/m);
+      // No restart: the bot finds the imported watches, checks them and alerts from them.
+      await bot.waitFor(/\[alert #\d+\] 🔴 127\.0\.0\.1:\d+\/imp-down is down since/, 30_000);
+      await until(() => Array.from({ length: 20 }, (_, i) => site.hits.get(`/imp${i}`) ?? 0).every((n) => n >= 2));
+      assert.match(bot.errors(), /picked up an import: 21 monitors added, 0 changed, 0 removed/);
+      await bot.waitFor(new RegExp(`Watching 127\\.0\\.0\\.1:\\d+/typed9 every 1m`));
+      const exported = (await runIsdown(['export'], env)).stdout;
+      for (const p of [...typed, '/imp-down', ...Array.from({ length: 20 }, (_, i) => `/imp${i}`)]) assert.ok(exported.includes(`${site.url}${p}`), `${p} is missing from\n${exported}`);
+    } finally {
+      await bot.kill('SIGTERM');
     }
   });
 
