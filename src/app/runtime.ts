@@ -58,8 +58,6 @@ export interface RuntimeOptions {
    * one-shot `isdown check`). In distributed mode only the scheduler reads.
    */
   readonly backgroundStatus?: boolean;
-  /** How often a one-process bot looks for watches an `isdown import` wrote (tests shorten it). */
-  readonly importPickupMs?: number;
   /** Distributed mode: called once this process is the scheduler (after the watcher has started). */
   readonly onElected?: () => Promise<void>;
 }
@@ -237,7 +235,6 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       // With Redis the import also tells the scheduler at once; the mark covers a Redis it could not reach.
       const leader = leadership;
       const pickup = await followImports(store.kv, {
-        ...(opts.importPickupMs ? { everyMs: opts.importPickupMs } : {}),
         onImport: async () => {
           if (leader && !leader.leading) return;
           const r = await w.reconcile();

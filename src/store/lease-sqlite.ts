@@ -1,4 +1,4 @@
-import type Database from 'libsql';
+import Database from 'libsql';
 import type { LeaseBackend } from './locks.ts';
 
 /**
@@ -8,13 +8,21 @@ import type { LeaseBackend } from './locks.ts';
  * same moment would lose one of the two. Taking a lease is one statement that succeeds only when
  * the row is absent or expired; SQLite runs one writer at a time, so two processes can never both
  * hold it. Expiry is by the clock of the one machine that holds the file.
+ *
+ * They live in a file of their own beside the store's (`<store>.locks`), written without syncing:
+ * a lease matters only while its holder lives, so none needs to survive a power cut, and in the
+ * store's own file each lease would be a commit counting toward the next synced checkpoint (one
+ * add in eighty paid one, 10 ms at the 99th percentile, where local locks gave 1 ms).
  */
-export function sqliteLeases(database: () => Database.Database, table: string): LeaseBackend {
+export function sqliteLeases(path: string, table: string, busyTimeoutMs: number): LeaseBackend {
   const t = `${table}_leases`;
+  let db: Database.Database | undefined;
   let statements: { take: Database.Statement; renew: Database.Statement; release: Database.Statement } | undefined;
   const prepared = () => {
     if (statements) return statements;
-    const db = database();
+    db ??= new Database(`${path}.locks`, { timeout: busyTimeoutMs });
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = OFF');
     db.exec(`CREATE TABLE IF NOT EXISTS ${t} (k TEXT PRIMARY KEY, token TEXT NOT NULL, expires INTEGER NOT NULL)`);
     statements = {
       take: db.prepare(`INSERT INTO ${t} (k, token, expires) VALUES (?, ?, ?) ON CONFLICT (k) DO UPDATE SET token = excluded.token, expires = excluded.expires WHERE ${t}.expires < ?`),
@@ -35,8 +43,9 @@ export function sqliteLeases(database: () => Database.Database, table: string): 
       prepared().release.run(key, token);
     },
     async close() {
-      // The database is the store's; it closes it.
       statements = undefined;
+      db?.close();
+      db = undefined;
     },
   };
 }

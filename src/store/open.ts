@@ -56,12 +56,14 @@ export async function openStore(url: string, opts: StoreOptions = {}): Promise<S
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     const { SqliteKv } = await import('./sqlite-kv.ts');
     // Waiting on SQLite's own lock stays inside the operation's time limit.
-    const sqlite = new SqliteKv(path, table, Math.max(100, timeoutMs - 1_000));
-    store = sqlite;
-    closers.push(() => sqlite.disconnect());
+    const busyMs = Math.max(100, timeoutMs - 1_000);
+    store = new SqliteKv(path, table, busyMs);
+    closers.push(() => store.disconnect());
     if (path !== ':memory:') {
       const { sqliteLeases } = await import('./lease-sqlite.ts');
-      fileLeases = sqliteLeases(() => sqlite.database(), table);
+      const leases = sqliteLeases(resolve(path), table, busyMs);
+      fileLeases = leases;
+      closers.push(() => leases.close());
     }
   } else if (/^rediss?:\/\//.test(url)) {
     const { default: KeyvRedis } = await import('@keyv/redis');

@@ -49,11 +49,6 @@ export class SqliteKv extends EventEmitter {
     }
   }
 
-  /** The open database (opened on first use), for what shares the file: leases. */
-  database(): Database.Database {
-    return this.open().db;
-  }
-
   async get(key: string): Promise<string | undefined> {
     const row = this.open().get.get(key) as { value?: string } | undefined;
     return row?.value ?? undefined;

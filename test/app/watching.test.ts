@@ -105,7 +105,7 @@ describe('watching through the console, end to end', () => {
     }
   });
 
-  it('an import run beside the running bot is scheduled within seconds, and watches typed meanwhile are all kept', async () => {
+  it('an import run beside the running bot is scheduled within seconds, and watches typed beside it are kept', async () => {
     const store = `sqlite://${scratchDir()}/s.sqlite`;
     const env = { ...base(), STORE_URL: store };
     for (let i = 0; i < 20; i++) site.set(`/imp${i}`, { kind: 'ok', body: 'fine' });

@@ -17,7 +17,6 @@ import { createPageRepository, SLUG_PATTERN } from '../../src/store/pages.ts';
 import { DAY_MS, dayOf, emptyRollup, HOUR_MS, hourOf, tally } from '../../src/core/rollup.ts';
 import { DATABASE_URL, dropRedisPrefix, REDIS_URL, uniquePrefix } from '../support/services.ts';
 import { scratchDir } from '../support/run-isdown.ts';
-import Database from 'libsql';
 import { sqliteLeases } from '../../src/store/lease-sqlite.ts';
 
 const target = (() => {
@@ -230,7 +229,7 @@ for (const b of backends) {
       const { url, store } = await fresh('lease');
       // The embedded store keeps its leases for its locks only: no scheduler is elected on a file.
       assert.equal(store.leases === undefined, !b.shared);
-      const leases = store.leases ?? sqliteLeases(() => new Database(url.slice('sqlite://'.length)), 'lease');
+      const leases = store.leases ?? sqliteLeases(url.slice('sqlite://'.length), 'lease', 1_000);
       assert.equal(await leases.tryAcquire('k', 'dead', 300), true);
       assert.equal(await leases.tryAcquire('k', 'alive', 300), false);
       await leases.release('k', 'alive');
