@@ -11,7 +11,8 @@ const HOLDER = `${process.pid}:${randomUUID()}`;
  * machine, so asking the kernel is an answer; anything else counts as alive and waits out the lease.
  */
 function holderGone(holder: string): boolean {
-  const pid = Number(holder.slice(0, holder.indexOf(':')));
+  const colon = holder.indexOf(':');
+  const pid = colon > 0 ? Number(holder.slice(0, colon)) : NaN;
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return holder !== HOLDER;
   try {
