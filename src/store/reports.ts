@@ -17,17 +17,19 @@ export interface ReportRepository {
  */
 export async function createReportRepository(kv: KeyValue, mutex: Locks = localLocks(), now: () => number = Date.now): Promise<ReportRepository> {
   // Made once per store; under the lock, so processes starting together agree on one key.
-  const key = await mutex.run('meta:user-hash-key', async () => {
+  const { key, fresh } = await mutex.run('meta:user-hash-key', async () => {
     const existing = await kv.get<string>('meta:user-hash-key');
-    if (existing) return existing;
+    if (existing) return { key: existing, fresh: false };
     const made = randomBytes(32).toString('hex');
     await kv.set('meta:user-hash-key', made);
-    return made;
+    return { key: made, fresh: true };
   });
-  // Until a report is made, "the latest" is when this store first met this code: reports made
-  // before it then still count for a whole summary window.
+  // Until a report is made, "the latest" is when a store written by an earlier version first met
+  // this code: reports it holds then still count for a whole summary window. A store that had no
+  // hash key has never held a report (each is stored under it): 0, none ever, so a new install
+  // does not read each service's reports at every check for its first half hour.
   await mutex.run('reports:latest', async () => {
-    if ((await kv.get<number>('reports:latest')) === undefined) await kv.set('reports:latest', now());
+    if ((await kv.get<number>('reports:latest')) === undefined) await kv.set('reports:latest', fresh ? 0 : now());
   });
   const hash = (tenant: string, user: string) => createHmac('sha256', key).update(`${tenant}\u0000${user}`).digest('hex').slice(0, 24);
   const read = async (serviceId: string) => (await kv.get<CrowdReport[]>(`reports:${serviceId}`)) ?? [];

@@ -53,7 +53,10 @@ describe("other teams' reports, read once per service every few seconds", () => 
 
   it('when no one has reported for half an hour, checks of every service are answered by one shared read', async () => {
     let t = 10 * 3_600_000;
-    const repo = await createReportRepository(memoryStore(), undefined, () => t);
+    // A store an earlier version wrote: it has its hash key, and may hold reports, but not the time of the latest.
+    const kv = memoryStore();
+    await kv.set('meta:user-hash-key', 'made-by-an-earlier-version');
+    const repo = await createReportRepository(kv, undefined, () => t);
     let perService = 0;
     let latestReads = 0;
     const port: CrowdPort = {
@@ -92,9 +95,23 @@ describe("other teams' reports, read once per service every few seconds", () => 
     assert.equal(store.reads(), 2);
   });
 
+  it('a new store has had no report, ever: no check reads a service\'s reports until one is made', async () => {
+    const t = 10 * 3_600_000;
+    const repo = await createReportRepository(memoryStore(), undefined, () => t);
+    assert.equal(await repo.latest(), 0);
+    let perService = 0;
+    const crowd = cacheCrowd({ add: (...a) => repo.add(...a), summary: (id, now) => (perService++, repo.summary(id, now)), latest: () => repo.latest() }, { ttlMs: 5_000, now: () => t });
+    for (let i = 0; i < 50; i++) await crowd.summary(`service-${i}`, t);
+    assert.equal(perService, 0);
+    await crowd.add('github', 'T1', 'U1', t);
+    assert.equal((await crowd.summary('github', t)).reports, 1, 'the first report counts at once');
+  });
+
   it('keeps the time of the latest report moving forward only', async () => {
-    const repo = await createReportRepository(memoryStore(), undefined, () => 1_000);
-    assert.equal(await repo.latest(), 1_000, 'the first start stands in until a report is made');
+    const kv = memoryStore();
+    await kv.set('meta:user-hash-key', 'made-by-an-earlier-version');
+    const repo = await createReportRepository(kv, undefined, () => 1_000);
+    assert.equal(await repo.latest(), 1_000, 'on a store an earlier version wrote, the first start stands in until a report is made');
     await repo.add('a', 'T1', 'U1', 5_000);
     await repo.add('b', 'T1', 'U2', 3_000);
     assert.equal(await repo.latest(), 5_000, 'a report that arrives late does not move it back');
