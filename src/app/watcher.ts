@@ -276,10 +276,12 @@ export function createWatcher(opts: WatcherOptions): Watcher {
    */
   const groups = new Map<string, { next: number; live: number }>();
 
+  const groupOf = (host: string, interval: number) => `${host} ${interval}`;
+
   /** The phase of a monitor placed now: its host's next even place, or its key's own if it asks no host. */
   function join(host: string | undefined, key: string, interval: number): number {
     if (host === undefined) return stableOffset(key, interval);
-    const group = `${host} ${interval}`;
+    const group = groupOf(host, interval);
     let g = groups.get(group);
     if (!g) groups.set(group, (g = { next: 0, live: 0 }));
     g.live++;
@@ -288,7 +290,7 @@ export function createWatcher(opts: WatcherOptions): Watcher {
 
   function leave(m: Scheduled): void {
     if (m.host === undefined) return;
-    const group = `${m.host} ${m.interval}`;
+    const group = groupOf(m.host, m.interval);
     const g = groups.get(group);
     if (g && --g.live <= 0) groups.delete(group);
   }

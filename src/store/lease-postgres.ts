@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { LeaseBackend } from './locks.ts';
+import { createTable } from './postgres-kv.ts';
 
 /**
  * Leases in a table of their own. Taking one is a single INSERT … ON CONFLICT that succeeds
@@ -9,15 +10,11 @@ export function postgresLeases(url: string, table: string, timeoutMs = 5_000): L
   const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
   pool.on('error', () => {}); // an idle client's error; queries report their own
   const t = `${table}_leases`;
-  let ready: Promise<unknown> | undefined;
+  let ready: Promise<void> | undefined;
   const init = () =>
-    (ready ??= pool.query(`CREATE TABLE IF NOT EXISTS ${t} (k TEXT PRIMARY KEY, token TEXT NOT NULL, expires TIMESTAMPTZ NOT NULL)`).catch((err: { code?: string }) => {
-      // Two processes creating the table at once: the loser sees a duplicate (of the row in
-      // pg_type, 23505 or 42710, or of the table, 42P07), which is fine.
-      if (err.code !== '23505' && err.code !== '42P07' && err.code !== '42710') {
-        ready = undefined;
-        throw err;
-      }
+    (ready ??= createTable(pool, `CREATE TABLE IF NOT EXISTS ${t} (k TEXT PRIMARY KEY, token TEXT NOT NULL, expires TIMESTAMPTZ NOT NULL)`).catch((err: unknown) => {
+      ready = undefined;
+      throw err;
     }));
   return {
     async tryAcquire(key, token, ttlMs) {

@@ -61,9 +61,8 @@ export async function openStore(url: string, opts: StoreOptions = {}): Promise<S
     closers.push(() => store.disconnect());
     if (path !== ':memory:') {
       const { sqliteLeases } = await import('./lease-sqlite.ts');
-      const leases = sqliteLeases(resolve(path), table, busyMs);
-      fileLeases = leases;
-      closers.push(() => leases.close());
+      const file = (fileLeases = sqliteLeases(resolve(path), table, busyMs));
+      closers.push(() => file.close());
     }
   } else if (/^rediss?:\/\//.test(url)) {
     const { default: KeyvRedis } = await import('@keyv/redis');
@@ -88,6 +87,7 @@ export async function openStore(url: string, opts: StoreOptions = {}): Promise<S
     onChange: (h) => log(h.ok ? `isdown: the store (${shown}) answers again` : `isdown: the store (${shown}) is failing: ${h.error}`),
   });
   const shared = leases;
+  const crossProcess = shared ?? fileLeases;
   const sweeper = typeof store.sweepStep === 'function' ? (store as Sweepable) : undefined;
   let sweeping: Promise<number> | undefined;
   const sweep = (now = Date.now()): Promise<number> =>
@@ -118,7 +118,7 @@ export async function openStore(url: string, opts: StoreOptions = {}): Promise<S
     sweep,
     url: shown,
     kv,
-    lock: shared ? leaseLocks(shared) : fileLeases ? leaseLocks(fileLeases) : localLocks(),
+    lock: crossProcess ? leaseLocks(crossProcess) : localLocks(),
     ...(shared ? { leases: shared } : {}),
     health: () => kv.health(),
     async close() {

@@ -4,6 +4,20 @@ import { describeStoreError } from './guarded.ts';
 import { sweepPage, type SweepStep } from './expiry.ts';
 
 /**
+ * Runs a CREATE TABLE IF NOT EXISTS. Two processes creating one table at once can still collide:
+ * the loser sees a duplicate (23505 or 42710 for the table's row type in pg_type, 42P07 for the
+ * table), which means the table is there.
+ */
+export async function createTable(pool: pg.Pool, sql: string): Promise<void> {
+  try {
+    await pool.query(sql);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '42P07' && code !== '42710') throw err;
+  }
+}
+
+/**
  * A keyv store on PostgreSQL, with the table layout of @keyv/postgres (so data written by either
  * reads in the other). Written here because @keyv/postgres keeps one module-wide pool with no
  * 'error' listener: a Postgres restart (an idle client's connection terminated) raised an
@@ -31,18 +45,10 @@ export class PostgresKv extends EventEmitter {
   }
 
   private table(): Promise<void> {
-    return (this.ready ??= this.pool
-      .query(`CREATE TABLE IF NOT EXISTS ${this.opts.table} (key VARCHAR(255) PRIMARY KEY, value TEXT)`)
-      .then(
-        () => undefined,
-        (err: { code?: string }) => {
-          // Two processes creating it at once: the loser sees a duplicate (23505 or 42710 for the
-          // table's row type, 42P07 for the table), which is fine.
-          if (err.code === '23505' || err.code === '42P07' || err.code === '42710') return;
-          this.ready = undefined;
-          throw err;
-        },
-      ));
+    return (this.ready ??= createTable(this.pool, `CREATE TABLE IF NOT EXISTS ${this.opts.table} (key VARCHAR(255) PRIMARY KEY, value TEXT)`).catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    }));
   }
 
   async get(key: string): Promise<string | undefined> {
