@@ -59,6 +59,28 @@ describe('built-in catalog', () => {
     assert.equal(builtIn.services.find((s) => s.id === 'x-api')!.statusPage!.url, 'https://api.twitterstat.us/api/v2/summary.json');
   });
 
+  it('a Statuspage page a list names by its page id is read at that id, and the newest list decides a page\'s kind', () => {
+    let byId = 0;
+    for (const s of builtIn.services) {
+      const id = /\(page id ([a-z0-9]+)\)/.exec(s.source ?? '')?.[1];
+      if (!id) continue;
+      byId++;
+      assert.equal(s.statusPage?.kind, 'atlassian', s.id);
+      assert.equal(s.statusPage?.url, `https://${id}.statuspage.io/api/v2/summary.json`, s.id);
+    }
+    assert.ok(byId >= 80, `${byId}`);
+    // These moved from Statuspage to incident.io after the older lists were written.
+    for (const id of ['linear', 'hashicorp', 'intercom', 'zapier', 'code-climate', 'rollbar']) {
+      const s = builtIn.services.find((x) => x.id === id)!;
+      assert.equal(s.statusPage?.kind, 'incidentio', id);
+      assert.match(s.statusPage!.url, /\/api\/v1\/summary$/, id);
+    }
+    // Roblox's page is a status.io page: no claim beats a wrong one.
+    const roblox = builtIn.services.find((x) => x.id === 'roblox')!;
+    assert.equal(roblox.statusPage, null);
+    assert.match(roblox.statusPageNote!, /status\.io/);
+  });
+
   it('faces are https, labelled, and become the target\'s faces; dependsOn names services that exist', () => {
     const ids = new Set(builtIn.services.map((s) => s.id));
     for (const s of builtIn.services) {
