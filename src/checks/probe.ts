@@ -4,12 +4,12 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { STATUS_CODES } from 'node:http';
 import { isIP, type Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { ProbeError, ProbeErrorCode, ProbeRequest, ProbeResult } from '../core/types.ts';
 import { BlockedAddressError, checkAddress, checkUrl, type AddressPolicy } from './ssrf.ts';
 import { describeNetworkError } from './probe-errors.ts';
+import { exchange, type Exchange } from './http-exchange.ts';
 import { probeTcp } from './tcp.ts';
 import { formatStatusList, readStatusCode, statusAccepted } from '../core/status-codes.ts';
 import { failedJsonCondition, HEADER_ENV_PREFIX, type JsonCondition } from '../core/conditions.ts';
@@ -253,29 +253,8 @@ function makeConnector(opts: ProberOptions, limits: ProbeLimits): buildConnector
 }
 
 /** Reads at most `cap` bytes, then stops: a large page is not a failure. */
-function readCapped(body: Readable, cap: number, progress: { bytes: number }): Promise<{ bytes: Buffer; truncated: boolean }> {
-  // Event-based rather than for-await: async iteration costs more than the rest of a probe.
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      progress.bytes += chunk.length;
-      const room = cap - size;
-      if (chunk.length >= room) {
-        chunks.push(chunk.subarray(0, room));
-        size = cap;
-        body.off('data', onData).off('end', onEnd).off('error', reject);
-        body.on('error', () => {}); // destroying mid-body is expected; nobody is listening any more
-        body.destroy();
-        resolve({ bytes: Buffer.concat(chunks, size), truncated: true });
-        return;
-      }
-      chunks.push(chunk);
-      size += chunk.length;
-    };
-    const onEnd = () => resolve({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), truncated: false });
-    body.on('data', onData).once('end', onEnd).once('error', reject);
-  });
+function isRedirect(code: number, headers: Exchange['headers']): boolean {
+  return code >= 300 && code < 400 && typeof headers.location === 'string';
 }
 
 function fail(code: ProbeErrorCode, message: string): ProbeError {
@@ -392,23 +371,27 @@ export function createProber(opts: ProberOptions): Prober {
         if (seen.has(current)) return result(fail('redirect_loop', `redirect loop: ${current} leads back to itself`));
         seen.add(current);
 
-        const res = await request(current, {
-          dispatcher,
+        const res = await exchange(dispatcher, url, {
           // A redirect is followed with GET, as browsers do after a 301/302/303.
           method: redirects.length ? 'GET' : (req.method ?? 'GET'),
           signal,
           // A watch's headers (credentials, often) go only to the origin they were set for.
           headers: url.origin === origin ? sendHeaders : requestHeaders,
-          [kProbe]: ctx,
-        } as Parameters<typeof request>[1]);
-        firstByte = performance.now() - t0;
-        status = res.statusCode;
-        statusText = STATUS_TEXT[res.statusCode] ?? '';
+          progress,
+          extra: { [kProbe]: ctx },
+          onHead(code, _text, headers) {
+            firstByte = performance.now() - t0;
+            status = code;
+            statusText = STATUS_TEXT[code] ?? '';
+            // A redirect's body is drained so the connection can be reused; a large one closes it.
+            if (isRedirect(code, headers)) return 16 * 1024;
+            readingBody = true;
+            return maxBytes;
+          },
+        });
 
         const location = res.headers.location;
-        if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
-          // Drain a small redirect body so the connection can be reused; dump closes it if large.
-          await res.body.dump({ limit: 16 * 1024 });
+        if (typeof location === 'string' && isRedirect(res.statusCode, res.headers)) {
           if (redirects.length >= limits.maxRedirects) {
             return result(fail('redirect_loop', `more than ${limits.maxRedirects} redirects (last to ${location})`));
           }
@@ -425,8 +408,7 @@ export function createProber(opts: ProberOptions): Prober {
             validators = { ...(etag && etag.length <= 200 ? { etag } : {}), ...(lastModified && lastModified.length <= 100 ? { lastModified } : {}) };
           }
         }
-        readingBody = true;
-        const body = await readCapped(res.body, maxBytes, progress);
+        const body = { bytes: res.body, truncated: res.truncated };
         bytesRead = body.bytes.length;
         truncated = body.truncated;
         kept = body.bytes;

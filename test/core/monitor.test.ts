@@ -188,4 +188,18 @@ describe('what the state machine stores', () => {
     const failing = advance(s, v('down', '503'), T('11:30'), DEFAULT_THRESHOLDS, () => 'x').state;
     assert.equal(stateChanged(s, failing), true, 'a first failure is a candidate: stored');
   });
+
+  it('any stored field that changes counts, at any depth; the summary, key order and unset keys do not', () => {
+    const base: MonitorState = { health: 'down', since: 1, flips: [1, 2], flapping: false, incident: { id: 'i1', open: true }, cert: { expiresAt: 5 }, lastSummary: 'a' };
+    const same = (patch: Partial<MonitorState>) => stateChanged(base, { ...base, ...patch });
+    assert.equal(same({ lastSummary: 'b' }), false);
+    assert.equal(same({ candidate: undefined }), false, 'a key set to undefined is not stored');
+    assert.equal(stateChanged(base, { lastSummary: 'z', cert: base.cert, incident: { open: true, id: 'i1' }, flapping: false, flips: [1, 2], since: 1, health: 'down' }), false);
+    assert.equal(same({ flips: [1, 3] }), true);
+    assert.equal(same({ flips: [1, 2, 3] }), true);
+    assert.equal(same({ incident: { id: 'i1', open: false, closedAt: 9 } }), true);
+    assert.equal(same({ cert: { expiresAt: 6 } }), true);
+    assert.equal(same({ candidate: { health: 'up', rounds: 1, since: 2, summary: 'ok' } }), true);
+    assert.equal(same({ unseen: true }), true);
+  });
 });
