@@ -252,7 +252,7 @@ function makeConnector(opts: ProberOptions, limits: ProbeLimits): buildConnector
   };
 }
 
-/** Reads at most `cap` bytes, then stops: a large page is not a failure. */
+/** An answer that sends the probe on: a 3xx that says where to. */
 function isRedirect(code: number, headers: Exchange['headers']): boolean {
   return code >= 300 && code < 400 && typeof headers.location === 'string';
 }
@@ -408,10 +408,11 @@ export function createProber(opts: ProberOptions): Prober {
             validators = { ...(etag && etag.length <= 200 ? { etag } : {}), ...(lastModified && lastModified.length <= 100 ? { lastModified } : {}) };
           }
         }
-        const body = { bytes: res.body, truncated: res.truncated };
-        bytesRead = body.bytes.length;
-        truncated = body.truncated;
-        kept = body.bytes;
+        // Read up to the cap; a large page is not a failure.
+        const body = res.body;
+        bytesRead = body.length;
+        truncated = res.truncated;
+        kept = body;
 
         const said = `${res.statusCode} ${statusText}`.trim();
         if (req.acceptStatus) {
@@ -429,7 +430,7 @@ export function createProber(opts: ProberOptions): Prober {
           if (reading === 'down') return result(fail(res.statusCode >= 500 ? 'http_5xx' : 'http_4xx', said));
         }
         if (req.expect || req.forbid) {
-          const text = body.bytes.toString('utf8').toLowerCase();
+          const text = body.toString('utf8').toLowerCase();
           if (req.forbid && text.includes(req.forbid.toLowerCase())) {
             return result(fail('forbidden_text', `the page says "${req.forbid}"`));
           }
@@ -441,7 +442,7 @@ export function createProber(opts: ProberOptions): Prober {
         if (req.json) {
           const why = truncated
             ? `the answer is over ${Math.round(maxBytes / 1024)} KiB, too large to read ${req.json.pathText}`
-            : jsonFailure(body.bytes, req.json);
+            : jsonFailure(body, req.json);
           if (why) return result(fail('condition_failed', why));
         }
         return result();
