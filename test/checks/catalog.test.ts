@@ -75,10 +75,12 @@ describe('built-in catalog', () => {
       assert.equal(s.statusPage?.kind, 'incidentio', id);
       assert.match(s.statusPage!.url, /\/api\/v1\/summary$/, id);
     }
-    // Roblox's page is a status.io page: no claim beats a wrong one.
-    const roblox = builtIn.services.find((x) => x.id === 'roblox')!;
-    assert.equal(roblox.statusPage, null);
-    assert.match(roblox.statusPageNote!, /status\.io/);
+    // status.io pages (Roblox's, GitLab's, Docker's) are read through their RSS feed, not as Statuspage.
+    for (const id of ['roblox', 'gitlab', 'docker-hub', 'clickup', 'sumo-logic']) {
+      const s = builtIn.services.find((x) => x.id === id)!;
+      assert.equal(s.statusPage?.kind, 'feed', id);
+      assert.match(s.statusPage!.url, /\/pages\/[0-9a-f]{24}\/rss$/, id);
+    }
   });
 
   it('faces are https, labelled, and become the target\'s faces; dependsOn names services that exist', () => {

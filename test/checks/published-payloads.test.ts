@@ -147,3 +147,39 @@ describe('a published Sauce Labs history.atom', () => {
     assert.match(readStatus(report).words, /"2020-Nov-14 Service Incident" \(monitoring\)/);
   });
 });
+
+describe("Docker's status.io feed, as a public repository recorded it", () => {
+  const read = (name: string) => readFileSync(new URL(`../fixtures/published/statusio/${name}`, import.meta.url), 'utf8');
+  const ctx = (at: string) => ({ now: Date.parse(at), page: 'https://www.dockerstatus.com' });
+  const twoItems = read('docker-rss-resolved-and-maintenance.xml');
+
+  it('reads the updates oldest first, as status.io writes them: the newest (Monitoring) is the state', () => {
+    const report = feed.parse([read('docker-rss-monitoring.xml')], ctx('2026-04-21T14:32:19Z'));
+    assert.deepEqual(
+      report.incidents.map((i) => [i.name, i.status, i.latestUpdate?.body]),
+      [['Degraded Hub performance', 'monitoring', 'Docker Hub performance is improving.']],
+    );
+  });
+
+  it('a resolved incident and a completed maintenance leave nothing open, even within the hour', () => {
+    for (const at of ['2026-06-04T13:44:00Z', '2026-05-28T16:01:00Z', '2026-06-24T03:30:58Z']) {
+      const report = feed.parse([twoItems], ctx(at));
+      assert.deepEqual([report.incidents, report.maintenances], [[], []], at);
+    }
+  });
+
+  it('without its Resolved line the incident is open (Investigating); without Completed the maintenance is under way', () => {
+    const resolved = '<br /><small>June 4, 2026 06:43 PDT</small><br /><b>Resolved</b> - The issue is now resolved<br /><br />';
+    const completed = '<small>May 28, 2026 09:00 PDT</small><br /><b>Completed</b> - Scheduled maintenance has been completed successfully.<br /><br />';
+    assert.ok(twoItems.includes(resolved) && twoItems.includes(completed));
+    const open = feed.parse([twoItems.replace(resolved, '')], ctx('2026-06-04T13:44:00Z'));
+    assert.deepEqual(
+      open.incidents.map((i) => [i.name, i.status]),
+      [['Customers are experiencing Image push webhooks not firing as expected', 'investigating']],
+    );
+    // Three hours on, past the window in which an entry's words alone are trusted: the stated status decides.
+    const underway = feed.parse([twoItems.replace(completed, '')], ctx('2026-05-28T19:00:00Z'));
+    assert.deepEqual(underway.maintenances, [{ name: 'Scheduled Database Maintenance', status: 'in_progress', components: [] }]);
+    assert.equal(underway.indicator, 'maintenance');
+  });
+});

@@ -121,6 +121,8 @@ const STATUS_WORDS: ReadonlyMap<string, 'open' | 'update' | 'closed' | 'maintena
   ['scheduled', 'maintenance'],
   ['in progress', 'maintenance'],
   ['verifying', 'maintenance'],
+  // status.io's word for a maintenance under way.
+  ['active', 'maintenance'],
 ] as const);
 
 interface StatedUpdate {
@@ -130,10 +132,18 @@ interface StatedUpdate {
   readonly text: string;
 }
 
+/** The tags feeds put a status word in: Statuspage's <strong>, status.io's <b>. */
+const STATUS_TAGS = [
+  ['<strong>', '</strong>'],
+  ['<b>', '</b>'],
+] as const;
+
 /**
- * Every "<strong>Status</strong> - text" update of an entry, in the feed's order (newest first,
- * as Statuspage and its imitators write them). One forward pass: each search starts where the
- * previous one ended, so hostile markup costs linear time.
+ * Every "<strong>Status</strong> - text" (or "<b>Status</b> - text") update of an entry, newest
+ * first. Statuspage and its imitators write them newest first; status.io writes them oldest
+ * first, with the year in each stamp, so dated stamps in rising order are turned round. One
+ * forward pass: each search starts where the previous one ended, so hostile markup costs linear
+ * time.
  */
 function statedUpdates(html: string): StatedUpdate[] {
   const lower = html.toLowerCase();
@@ -142,27 +152,49 @@ function statedUpdates(html: string): StatedUpdate[] {
   // Each "next occurrence" is searched for once and kept until passed: an absent tag is not
   // searched for again from every later position (that would be quadratic).
   let nextSmall = lower.indexOf('<small>');
-  let open = lower.indexOf('<strong>');
-  while (open !== -1) {
+  const nextTag = STATUS_TAGS.map(([o]) => lower.indexOf(o));
+  const following = (from: number): number => {
+    let best = -1;
+    STATUS_TAGS.forEach(([o], i) => {
+      if (nextTag[i]! !== -1 && nextTag[i]! < from) nextTag[i] = lower.indexOf(o, from);
+      if (nextTag[i]! !== -1 && (best === -1 || nextTag[i]! < nextTag[best]!)) best = i;
+    });
+    return best;
+  };
+  let tag = following(0);
+  while (tag !== -1) {
+    const [openTag, closeTag] = STATUS_TAGS[tag]!;
+    const open = nextTag[tag]!;
     while (nextSmall !== -1 && nextSmall < open) {
       const smallEnd = lower.indexOf('</small>', nextSmall);
       if (smallEnd !== -1 && smallEnd < open) stamp = plain(html.slice(nextSmall + 7, smallEnd));
       nextSmall = lower.indexOf('<small>', nextSmall + 7);
     }
-    const close = lower.indexOf('</strong>', open);
+    const close = lower.indexOf(closeTag, open);
     if (close === -1) break;
-    const word = plain(html.slice(open + 8, Math.min(close, open + 8 + 40))).toLowerCase();
-    const next = lower.indexOf('<strong>', close);
+    const word = plain(html.slice(open + openTag.length, Math.min(close, open + openTag.length + 40))).toLowerCase();
+    const after = close + closeTag.length;
+    tag = following(after);
+    const next = tag === -1 ? -1 : nextTag[tag]!;
     if (STATUS_WORDS.has(word)) {
       // The update's words end at its paragraph or at the next update's time, within this segment only.
-      const segment = lower.slice(close + 9, next === -1 ? lower.length : next);
-      const ends = [segment.indexOf('</p>', segment.search(/[^\s—–-]/) + 1), segment.indexOf('<small>')].filter((x) => x > 0);
-      const end = close + 9 + (ends.length ? Math.min(...ends) : segment.length);
-      out.push({ status: word, stamp, text: plain(html.slice(close + 9, end)).replace(/^[-—–:\s]+/, '') });
+      const segment = lower.slice(after, next === -1 ? lower.length : next);
+      const start = segment.search(/[^\s—–-]/) + 1;
+      const ends = [segment.indexOf('</p>', start), segment.indexOf('<small>')].filter((x) => x > 0);
+      const end = after + (ends.length ? Math.min(...ends) : segment.length);
+      out.push({ status: word, stamp, text: plain(html.slice(after, end)).replace(/^[-—–:\s]+/, '') });
     }
-    open = next;
   }
-  return out;
+  return oldestFirst(out) ? out.reverse() : out;
+}
+
+/** Stamps that name their year ("June 4, 2026 05:15 PDT") and rise from first to last. */
+function oldestFirst(updates: readonly StatedUpdate[]): boolean {
+  if (updates.length < 2) return false;
+  const when = (u: StatedUpdate) => (/\b\d{4}\b/.test(u.stamp) ? Date.parse(u.stamp) : NaN);
+  const first = when(updates[0]!);
+  const last = when(updates[updates.length - 1]!);
+  return first < last;
 }
 
 /**
@@ -239,7 +271,7 @@ export const feed: StatusProvider = {
       if (state) {
         if (state.kind === 'closed') continue;
         if (state.kind === 'maintenance') {
-          maintenances.push({ name: e.title, status: state.status === 'in progress' ? 'in_progress' : state.status === 'verifying' ? 'verifying' : 'scheduled', components: [] });
+          maintenances.push({ name: e.title, status: state.status === 'in progress' || state.status === 'active' ? 'in_progress' : state.status === 'verifying' ? 'verifying' : 'scheduled', components: [] });
           continue;
         }
         incidents.push({ name: e.title, status: state.status, impact: impactOf(e.title), ...(e.link ? { url: e.link } : {}), ...latest(state.text), components: [] });
