@@ -21,6 +21,8 @@ export interface ExchangeOptions {
   readonly method: string;
   /** Flat name, value, name, value…, as undici takes them. */
   readonly headers: readonly string[];
+  /** What a POST sends. */
+  readonly body?: string;
   /** Fires 'abort' once, with `aborted` set: the request is abandoned wherever it is. */
   readonly signal: EventEmitter & { readonly aborted: boolean };
   /** Called when the answer's head arrives; returns how many body bytes to keep. */
@@ -69,8 +71,8 @@ export function exchange(dispatcher: Dispatcher, url: URL, opts: ExchangeOptions
         if (settled) return true;
         const room = head!.cap - size;
         if (chunk.length > room) {
-          if (room > 0) chunks.push(chunk.subarray(0, room));
-          size += Math.max(0, room);
+          chunks.push(chunk.subarray(0, room));
+          size += room;
           finish(true);
           // The rest is not wanted: closing the connection is cheaper than reading it.
           abort?.(new errors.RequestAbortedError());
@@ -88,6 +90,6 @@ export function exchange(dispatcher: Dispatcher, url: URL, opts: ExchangeOptions
       },
     };
     opts.signal.once('abort', onAbort);
-    dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: opts.method, headers: opts.headers as string[], ...opts.extra }, handler as unknown as Dispatcher.DispatchHandler);
+    dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: opts.method, headers: opts.headers as string[], body: opts.body, ...opts.extra }, handler as unknown as Dispatcher.DispatchHandler);
   });
 }

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { STATUS_CODES } from 'node:http';
 import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
-import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { ProbeError, ProbeErrorCode, ProbeRequest, ProbeResult } from '../core/types.ts';
 import { BlockedAddressError, checkAddress, checkUrl, type AddressPolicy } from './ssrf.ts';
 import { describeNetworkError } from './probe-errors.ts';
@@ -479,8 +479,15 @@ export function createProber(opts: ProberOptions): Prober {
       const signal = new Deadline();
       const timer = setTimeout(() => signal.fire(), limits.totalTimeoutMs);
       try {
-        const res = await request(checked.url.href, { dispatcher, method: 'POST', signal, body, headers: { 'user-agent': userAgent, ...postHeaders } } as Parameters<typeof request>[1]);
-        await res.body.dump({ limit: 64 * 1024 });
+        const res = await exchange(dispatcher, checked.url, {
+          method: 'POST',
+          body,
+          headers: Object.entries({ 'user-agent': userAgent, ...postHeaders }).flat(),
+          signal,
+          progress: { bytes: 0 },
+          // The answer is not read, only drained so the connection can be reused; a large one closes it.
+          onHead: () => 64 * 1024,
+        });
         const ra = res.headers['retry-after'];
         const seconds = typeof ra === 'string' && /^\d{1,6}$/.test(ra) ? Number(ra) * 1_000 : undefined;
         return { status: res.statusCode, ...(seconds !== undefined ? { retryAfterMs: seconds } : {}) };
