@@ -125,6 +125,13 @@ const STATUS_WORDS: ReadonlyMap<string, 'open' | 'update' | 'closed' | 'maintena
   ['active', 'maintenance'],
 ] as const);
 
+/** A maintenance's stated word, as a maintenance status; any other (Scheduled) is ahead of it. */
+const MAINTENANCE_STATUS: ReadonlyMap<string, StatusMaintenance['status']> = new Map([
+  ['in progress', 'in_progress'],
+  ['active', 'in_progress'],
+  ['verifying', 'verifying'],
+] as const);
+
 interface StatedUpdate {
   readonly status: string;
   /** The update's own time as the feed prints it ("Nov 20, 10:30 UTC"); equal text, same minute. */
@@ -271,7 +278,7 @@ export const feed: StatusProvider = {
       if (state) {
         if (state.kind === 'closed') continue;
         if (state.kind === 'maintenance') {
-          maintenances.push({ name: e.title, status: state.status === 'in progress' || state.status === 'active' ? 'in_progress' : state.status === 'verifying' ? 'verifying' : 'scheduled', components: [] });
+          maintenances.push({ name: e.title, status: MAINTENANCE_STATUS.get(state.status) ?? 'scheduled', components: [] });
           continue;
         }
         incidents.push({ name: e.title, status: state.status, impact: impactOf(e.title), ...(e.link ? { url: e.link } : {}), ...latest(state.text), components: [] });
