@@ -41,7 +41,14 @@ export function exchange(dispatcher: Dispatcher, url: URL, opts: ExchangeOptions
     const chunks: Buffer[] = [];
     let size = 0;
 
-    const onAbort = () => abort?.(new errors.RequestAbortedError());
+    const onAbort = () => {
+      const reason = new errors.RequestAbortedError();
+      if (abort) return abort(reason);
+      // Not on a connection yet (queued behind another request, or still connecting): undici
+      // would only notice at onConnect, so a deadline could wait on someone else's request.
+      // Settle now; onConnect drops the request when it gets that far.
+      settle(() => reject(reason));
+    };
     const settle = (fn: () => void) => {
       if (settled) return;
       settled = true;

@@ -87,6 +87,28 @@ describe('one HTTP exchange through the dispatcher', () => {
     await assert.rejects(pending, (err: Error) => err.name === 'AbortError');
   });
 
+  it('the signal settles a request still queued for a connection at once, not when the connection frees', async () => {
+    // One connection, held by a request that never gets its headers: the next one waits in
+    // undici's queue, where its onConnect has not been called.
+    const single = new Agent({ connections: 1 });
+    const holder = new Signal();
+    const held = exchange(single, new URL('/never', base), options(1024, holder));
+    const queuedSignal = new Signal();
+    let outcome: 'pending' | 'aborted' | 'other' = 'pending';
+    const queued = exchange(single, new URL('/', base), options(1024, queuedSignal)).then(
+      () => (outcome = 'other'),
+      (err: Error) => (outcome = err.name === 'AbortError' ? 'aborted' : 'other'),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    queuedSignal.fire();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(outcome, 'aborted', 'the queued request must settle when its signal fires');
+    holder.fire();
+    await assert.rejects(held, (err: Error) => err.name === 'AbortError');
+    await queued;
+    await single.close();
+  });
+
   it('a signal that fired before the request starts it not at all', async () => {
     const signal = new Signal();
     signal.fire();
