@@ -9,6 +9,9 @@ import { LATENCY_BOUNDS_MS } from '../core/rollup.ts';
 import { channelId } from '../core/watch.ts';
 import type { Watcher } from './watcher.ts';
 
+/** How long requests under way may take to be answered once the server is closing. */
+const CLOSE_GRACE_MS = 5_000;
+
 /**
  * The process's own HTTP server: /healthz for deploy platforms, /metrics for monitoring of the
  * bot itself, and Slack's endpoints in HTTP mode. Every request is routed here by its normalised
@@ -265,7 +268,13 @@ export async function startHttp(
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // Requests under way get a few seconds to be answered; then their connections are cut,
+        // so a client that never reads cannot hold the process open.
+        const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };

@@ -25,6 +25,7 @@ import { createVendorStatusRepository } from '../store/vendor-status.ts';
 import { createStormRepository } from '../store/storms.ts';
 import { DEFAULT_STORM } from '../core/storm.ts';
 import { likelyCause } from './likely-cause.ts';
+import { closeInOrder, type Closer } from './closers.ts';
 import type { PlatformServices } from '../../adapters/platform.ts';
 
 /** Everything one isdown process runs on, built from the configuration, closed in reverse. */
@@ -95,9 +96,9 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
   const now = opts.now ?? Date.now;
   const warn = opts.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const store = await openStore(config.storeUrl, { prefix: config.keyPrefix, timeoutMs: config.storeTimeoutMs, log: warn });
-  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closers: Closer[] = [{ what: 'the store', close: () => store.close() }];
   const stopWaiting = new AbortController();
-  closers.push(async () => stopWaiting.abort());
+  closers.push({ what: 'waiting for the store', close: async () => stopWaiting.abort() });
   if (opts.storeRetry !== 'never') await waitForStore(store, warn, stopWaiting.signal, opts.storeRetry);
   // While the store fails, something must keep asking, or health would stay red once it is back
   // and nothing else happened to write.
@@ -105,10 +106,11 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
     if (!store.health().ok) void store.kv.probe().catch(() => undefined);
   }, 5_000);
   healthTimer.unref();
-  closers.push(async () => clearInterval(healthTimer));
-  const close = async () => {
-    for (const c of closers.reverse()) await c().catch((err: unknown) => warn(`isdown: while stopping: ${String(err)}`));
-  };
+  closers.push({ what: 'the store health timer', close: async () => clearInterval(healthTimer) });
+  // Each step may take as long as a check in flight may, and not longer: SIGTERM must end the
+  // process even when one step hangs (a connection that never answers, a store that never does).
+  const stepLimitMs = config.limits.totalTimeoutMs + 10_000;
+  const close = () => closeInOrder(closers.reverse(), stepLimitMs, warn);
   try {
     const reports = cacheCrowd(await createReportRepository(store.kv, store.lock, now), { ttlMs: 5_000, now });
     // Distributed mode: probes go to the regions' workers through Redis.
@@ -117,7 +119,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
         ? await (await import('../checks/remote-probe.ts')).createRemoteProbe({ redisUrl: config.redisUrl!, prefix: config.keyPrefix, regions: config.regions, waitMs: config.limits.totalTimeoutMs + 20_000 })
         : undefined;
     const checker = createChecker(config, { crowd: reports, now, ...(remote ? { remote } : {}) });
-    closers.push(() => checker.close());
+    closers.push({ what: 'the checker', close: () => checker.close() });
     for (const p of checker.catalog.problems) warn(`isdown: catalog ${p.file}:${p.line}: ${p.message}`);
     const clock = clockFormat(config.timeZone);
     const vendor = createVendorStatus({
@@ -131,7 +133,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       // Vendor watches hear each update and announced maintenance (the watcher is made below).
       onChanges: async (id, changes) => watcher?.vendorNews(id, changes),
     });
-    closers.push(() => vendor.stop());
+    closers.push({ what: 'the status page reader', close: () => vendor.stop() });
 
     let watcher: Watcher | undefined;
     let notifier: Notifier | undefined;
@@ -148,7 +150,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
       if (config.mode === 'distributed') {
         // Watches arrive at any process; the one running the scheduler hears of each change.
         const sync = await createMonitorSync(config.redisUrl!, config.keyPrefix, (key) => void watcher?.refresh(key).catch((err: unknown) => warn(`isdown: re-reading monitor ${key}: ${String(err)}`)), warn);
-        closers.push(() => sync.close());
+        closers.push({ what: 'the monitor sync', close: () => sync.close() });
         repo = announcing(stored, (key) => sync.publish(key));
       }
       notifier = createNotifier({
@@ -227,10 +229,10 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
         });
         const l = leadership;
         // Closed last: rounds in flight finish and alerts are handed over before the lease is given back.
-        closers.push(() => l.stop());
+        closers.push({ what: 'the scheduler lease', close: () => l.stop() });
       }
-      closers.push(() => n.stop());
-      closers.push(() => w.stop());
+      closers.push({ what: 'the notifier', close: () => n.stop() });
+      closers.push({ what: 'the scheduler (checks in flight)', close: () => w.stop() });
       // The mark is read before the schedule is, so an import that ends in between is not missed.
       // With Redis the import also tells the scheduler at once; the mark covers a Redis it could not reach.
       const leader = leadership;
@@ -242,7 +244,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
         },
         log: warn,
       });
-      closers.push(async () => pickup.stop());
+      closers.push({ what: 'the import follower', close: async () => pickup.stop() });
       if (!leadership) {
         await watcher.start();
         vendor.start();
@@ -262,7 +264,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
           },
           log: warn,
         });
-        closers.push(async () => following.stop());
+        closers.push({ what: 'the watches file follower', close: async () => following.stop() });
         await following.ready;
       }
     }

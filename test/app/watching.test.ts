@@ -89,7 +89,12 @@ describe('watching through the console, end to end', () => {
     // Kill once the delivery is on record: the outage goes on, the alert is known to be sent.
     // (Killing between the platform's acceptance and that record is the one window where a
     // console alert can repeat; chat adapters close it with the platform's own idempotency.)
-    while ((await first.health()).outbox.pending > 0) await new Promise((r) => setTimeout(r, 20));
+    let pending = (await first.health()).outbox.pending;
+    for (let i = 0; i < 500 && pending > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      pending = (await first.health()).outbox.pending;
+    }
+    assert.equal(pending, 0, 'the down alert was never recorded as delivered');
     await first.kill('SIGKILL');
 
     const second = startBot({ ...base(), STORE_URL: store });

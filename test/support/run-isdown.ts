@@ -16,6 +16,14 @@ export function scratchDir(): string {
   return mkdtempSync(join(tmpdir(), 'isdown-test-'));
 }
 
+/**
+ * How long a child may take to end once asked. A test that waits on a process for ever stalls the
+ * whole suite until CI's own limit, with nothing said about which step hung; this turns it into a
+ * failure that names the process and shows what it printed.
+ */
+const EXIT_LIMIT_MS = 30_000;
+const RUN_LIMIT_MS = 120_000;
+
 /** Runs the real CLI as a child process, as a script or a person at a pipe would. */
 export function runIsdown(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
@@ -27,8 +35,15 @@ export function runIsdown(args: string[], env: Record<string, string>, stdin?: s
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const limit = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`isdown ${args.join(' ')} did not end within ${RUN_LIMIT_MS / 1000} s\n--- stdout:\n${stdout}\n--- stderr:\n${stderr}`));
+    }, RUN_LIMIT_MS);
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(limit);
+      resolve({ code, stdout, stderr });
+    });
     child.stdin.end(stdin ?? '');
   });
 }
@@ -45,6 +60,7 @@ export interface BotProcess {
   health(): Promise<{ status: string; outbox: { pending: number; stuck: number } }>;
   /** The HTTP port, once the bot has said where it listens. */
   port(): Promise<number>;
+  /** Sends the signal and resolves with the exit code; a process still running after the limit is killed and the call rejects. */
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -78,14 +94,27 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
     errors: () => err,
     port,
     async health() {
-      const res = await fetch(`http://127.0.0.1:${await port()}/healthz`);
+      const res = await fetch(`http://127.0.0.1:${await port()}/healthz`, { signal: AbortSignal.timeout(10_000) });
       return (await res.json()) as { status: string; outbox: { pending: number; stuck: number } };
     },
     waitFor: (re, timeoutMs) => waitOn(() => out, re, timeoutMs),
     waitForErr: (re, timeoutMs) => waitOn(() => err, re, timeoutMs),
     async kill(signal) {
       child.kill(signal);
-      return exited;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), EXIT_LIMIT_MS)));
+      const code = await Promise.race([exited, late]);
+      clearTimeout(timer);
+      if (code !== 'late') {
+        // The bot bounds each step of stopping so a supervisor never waits for ever; in a test an
+        // overrun is still a hang to fix, not something to pass over.
+        const overran = /while stopping: .* did not finish within .*/.exec(err);
+        if (overran) throw new Error(`the bot hung while stopping (${overran[0]})\n--- stdout:\n${out}\n--- stderr:\n${err}`);
+        return code;
+      }
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(`the bot did not exit within ${EXIT_LIMIT_MS / 1000} s of ${signal}\n--- stdout:\n${out}\n--- stderr:\n${err}`);
     },
   };
 
