@@ -36,9 +36,9 @@ describe('built-in catalog', () => {
     }
   });
 
-  it('every status page says where it was seen (repository, file, commit, date), but for 8 older entries no list confirms', () => {
+  it('every status page says where it was seen (repository, file, commit, date), but for 6 older entries no list confirms', () => {
     // These pages came before the catalog kept sources and no stored public list shows them; the set may only shrink.
-    const unconfirmed = new Set(['signal', 'read-the-docs', 'neon', 'plaid', 'bitwarden', 'canva', 'calendly', 'epic-games']);
+    const unconfirmed = new Set(['read-the-docs', 'neon', 'plaid', 'bitwarden', 'canva', 'calendly']);
     const sighting = /[\w.-]+\/[\w.-]+ \S+ @[0-9a-f]{7} \(\d{4}-\d{2}\): [^;]*https?:\/\//;
     for (const s of builtIn.services) {
       if (!s.statusPage) continue;
