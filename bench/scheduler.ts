@@ -6,7 +6,7 @@
  *   npm run bench:scheduler [-- --monitors 10000 --seconds 180 --interval 60]
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -38,6 +38,7 @@ const server = fork(new URL('./targets-process.ts', import.meta.url).pathname, [
 const urls = await new Promise<string[]>((resolve) => server.once('message', (m: { urls: string[] }) => resolve(m.urls)));
 
 const dir = mkdtempSync(join(tmpdir(), 'isdown-bench-'));
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 const dbPath = join(dir, 'bench.sqlite');
 // Default concurrency settings (200 in all, 4 per host): only what lets it reach local targets is changed.
 const departures = { ISDOWN_ALLOW_PRIVATE: '127.0.0.1/32', ISDOWN_ALLOWED_PORTS: 'any', ISDOWN_CONTROL_URLS: '' };

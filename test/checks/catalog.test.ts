@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createResolver, editDistance, indexCatalog, loadCatalog, parseCatalog } from '../../src/checks/catalog/catalog.ts';
 import { makePolicy } from '../../src/checks/ssrf.ts';
 import { PROVIDERS } from '../../src/checks/statuspage/index.ts';
+import { scratchDir } from '../support/run-isdown.ts';
 
 const builtIn = loadCatalog();
 const index = indexCatalog(builtIn.services);
@@ -167,7 +167,7 @@ describe('forgiving lookup', () => {
 
 describe("an operator's catalog", () => {
   it('merges over the built-in one and reports a broken entry with its line', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'isdown-catalog-'));
+    const dir = scratchDir();
     const file = join(dir, 'mine.json');
     writeFileSync(
       file,
@@ -201,7 +201,7 @@ describe("an operator's catalog", () => {
   });
 
   it('"builtIn": false replaces the built-in catalog; anything but a boolean is refused', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'isdown-catalog-'));
+    const dir = scratchDir();
     const file = join(dir, 'only.json');
     writeFileSync(file, JSON.stringify({ builtIn: false, services: [{ id: 'intranet', name: 'Intranet', urls: ['https://intranet.example/'] }] }));
     assert.deepEqual(loadCatalog(file).services.map((s) => s.id), ['intranet']);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,9 +11,18 @@ export interface Run {
   stderr: string;
 }
 
-/** A fresh store directory per call site, so tests never share state by accident. */
+const scratch: string[] = [];
+// A run leaves tens of megabytes of stores behind otherwise; on a machine whose disk is nearly
+// full, a later run's store writes fail and its tests wait on alerts that are never recorded.
+process.once('exit', () => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh store directory per call site, so tests never share state by accident; removed when the test process exits. */
 export function scratchDir(): string {
-  return mkdtempSync(join(tmpdir(), 'isdown-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'isdown-test-'));
+  scratch.push(dir);
+  return dir;
 }
 
 /**
