@@ -82,20 +82,23 @@ describe('watching through the console, end to end', () => {
     site.set('/k', { kind: 'ok', body: 'fine' });
     const store = `sqlite://${scratchDir()}/s.sqlite`;
     const first = startBot({ ...base(), STORE_URL: store });
-    first.send(`watch ${site.url}/k every 1s`);
-    await first.waitFor(/Watching/);
-    site.set('/k', { kind: 'status', status: 503 });
-    await first.waitFor(/\[alert #1\] 🔴 .*\/k is down since/);
-    // Kill once the delivery is on record: the outage goes on, the alert is known to be sent.
-    // (Killing between the platform's acceptance and that record is the one window where a
-    // console alert can repeat; chat adapters close it with the platform's own idempotency.)
-    let pending = (await first.health()).outbox.pending;
-    for (let i = 0; i < 500 && pending > 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      pending = (await first.health()).outbox.pending;
+    try {
+      first.send(`watch ${site.url}/k every 1s`);
+      await first.waitFor(/Watching/);
+      site.set('/k', { kind: 'status', status: 503 });
+      await first.waitFor(/\[alert #1\] 🔴 .*\/k is down since/);
+      // Kill once the delivery is on record: the outage goes on, the alert is known to be sent.
+      // (Killing between the platform's acceptance and that record is the one window where a
+      // console alert can repeat; chat adapters close it with the platform's own idempotency.)
+      let pending = (await first.health()).outbox.pending;
+      for (let i = 0; i < 500 && pending > 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        pending = (await first.health()).outbox.pending;
+      }
+      assert.equal(pending, 0, 'the down alert was never recorded as delivered');
+    } finally {
+      await first.kill('SIGKILL');
     }
-    assert.equal(pending, 0, 'the down alert was never recorded as delivered');
-    await first.kill('SIGKILL');
 
     const second = startBot({ ...base(), STORE_URL: store });
     try {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,13 @@ export interface Run {
 }
 
 const scratch: string[] = [];
-// A run leaves tens of megabytes of stores behind otherwise; on a machine whose disk is nearly
-// full, a later run's store writes fail and its tests wait on alerts that are never recorded.
+const running = new Set<ChildProcess>();
+// A test that fails before it kills its bot must not keep the file's process alive: the bot's
+// handles are unref'd, so the file ends, and what is still running is killed here. (CI once
+// waited 76 minutes on one such bot.) The stores go too: a run leaves tens of megabytes behind
+// otherwise, and on a nearly full disk the next run's store writes fail.
 process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -79,6 +83,10 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', ISDOWN_STATUS_POLL: 'off', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.on('close', () => running.delete(child));
+  child.unref();
+  for (const pipe of [child.stdin, child.stdout, child.stderr]) (pipe as unknown as { unref(): void }).unref();
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
