@@ -502,14 +502,15 @@ export function createProber(opts: ProberOptions): Prober {
   };
 }
 
-/**
- * A bot challenge in front of the site (Cloudflare's managed challenge, AWS WAF's challenge or
- * CAPTCHA): the site is there, it just will not show itself to a script.
- */
+/** A header sent more than once counts by its first value. */
 function oneHeader(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/**
+ * A bot challenge in front of the site (Cloudflare's managed challenge, AWS WAF's challenge or
+ * CAPTCHA): the site is there, it just will not show itself to a script.
+ */
 function isChallenge(headers: Record<string, string | string[] | undefined>): boolean {
   const one = (v: string | string[] | undefined) => oneHeader(v)?.toLowerCase();
   return one(headers['cf-mitigated']) === 'challenge' || ['challenge', 'captcha'].includes(one(headers['x-amzn-waf-action']) ?? '');
