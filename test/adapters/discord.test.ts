@@ -10,6 +10,7 @@ import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { scratchDir } from '../support/run-isdown.ts';
 import { LOCAL_TARGETS, FAST_ROUNDS } from '../support/settings.ts';
+import { settled } from '../support/notifier.ts';
 
 const GUILD = '800000000000000001';
 const C1 = '810000000000000001';
@@ -287,10 +288,10 @@ describe('the real discord.js against a fake Discord', () => {
     assert.ok(discord.calls.filter((c) => c.status === 429).length >= 2);
     // Further failing rounds must not post it again: wait until the outbox has nothing in hand,
     // then for a few more rounds, before counting (counting at once proves nothing).
-    await running.runtime.notifier!.idle();
+    await settled(running.runtime.notifier!);
     const hits = site.hits.get('/rl') ?? 0;
     await until(() => (site.hits.get('/rl') ?? 0) >= hits + 3, 'more failing rounds');
-    await running.runtime.notifier!.idle();
+    await settled(running.runtime.notifier!);
     assert.equal(discord.messages.filter((m) => m.channel_id === C3 && !m.message_reference).length, 1);
   });
 

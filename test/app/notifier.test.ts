@@ -6,6 +6,7 @@ import { infoMessage, type Message } from '../../src/core/messages.ts';
 import { DeliveryError, nextAttemptDelay, type ChatAdapter, type PlatformRef } from '../../src/core/notify.ts';
 import type { ChannelRef } from '../../src/core/watch.ts';
 import { createOutboxRepository, type OutboxEntry } from '../../src/store/outbox.ts';
+import { settled } from '../support/notifier.ts';
 
 const channel: ChannelRef = { platform: 'test', tenant: 'T1', channel: 'C1' };
 
@@ -62,7 +63,7 @@ describe('notifier and outbox', () => {
     const platform = flakyPlatform([fail(), fail(), fail(), fail(), fail()]);
     const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, backoff: { baseMs: 2, maxMs: 10 }, log: () => {} });
     await notifier.enqueue([entry('i1:0:c', 'i1', 'down'), entry('i1:1:c', 'i1', 'partial', 'now partial'), entry('i1:2:c', 'i1', 'recovered', 'recovered')]);
-    await notifier.idle();
+    await settled(notifier);
     assert.deepEqual(platform.accepted, ['post root: down', 'update m1 root: partial', 'reply m1 now partial', 'update m1 root: recovered', 'reply m1 recovered']);
     assert.equal(platform.calls(), 5 + 5);
     assert.deepEqual(await outbox.pending(), []);
@@ -75,7 +76,7 @@ describe('notifier and outbox', () => {
     const platform = flakyPlatform([null, null, new DeliveryError('rate limited', { retryAfterMs: 1 })]);
     const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, backoff: { baseMs: 1, maxMs: 5 }, log: () => {} });
     await notifier.enqueue([entry('a', 'i2', 'down'), entry('b', 'i2', 'worse', 'worse')]);
-    await notifier.idle();
+    await settled(notifier);
     assert.deepEqual(platform.accepted, ['post root: down', 'update m1 root: worse', 'reply m1 worse']);
     await notifier.stop();
   });
@@ -103,9 +104,9 @@ describe('notifier and outbox', () => {
     const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, log: () => {} });
     await notifier.enqueue([entry('dup', 'i4', 'down')]);
     await notifier.enqueue([entry('dup', 'i4', 'down')]);
-    await notifier.idle();
+    await settled(notifier);
     await notifier.enqueue([entry('dup', 'i4', 'down')]);
-    await notifier.idle();
+    await settled(notifier);
     assert.deepEqual(platform.accepted, ['post root: down']);
     await notifier.stop();
   });
@@ -117,7 +118,7 @@ describe('notifier and outbox', () => {
     const platform = flakyPlatform([]);
     const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, log: () => {} });
     await notifier.resume();
-    await notifier.idle();
+    await settled(notifier);
     assert.deepEqual(platform.accepted, ['post root: down']);
     await notifier.stop();
   });
@@ -135,7 +136,7 @@ describe('notifier and outbox', () => {
       onChannelGone: async (c, reason) => void gone.push(`${c.channel} ${reason}`),
     });
     await notifier.enqueue([entry('g1', 'i6', 'down'), entry('g2', 'i6', 'still down', 'still')]);
-    await notifier.idle();
+    await settled(notifier);
     assert.deepEqual(gone, ['C1 not_in_channel']);
     assert.deepEqual(await outbox.pending(), []);
     await notifier.stop();
@@ -156,7 +157,7 @@ describe('notifier and outbox', () => {
     const platform = flakyPlatform([]);
     const second = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, log: () => {} });
     await second.resume();
-    await second.idle();
+    await settled(second);
     assert.deepEqual(platform.accepted, ['post root: down', 'update m1 root: worse', 'reply m1 worse']);
     assert.deepEqual(second.platforms(), {});
     await second.stop();
@@ -176,7 +177,7 @@ describe('notifier and outbox', () => {
       seenDown = notifier.platforms().test?.error === 'Slack refused the token (invalid_auth)';
       await new Promise((r) => setTimeout(r, 1));
     }
-    await notifier.idle();
+    await settled(notifier);
     assert.ok(seenDown, 'platforms() named it while it failed');
     assert.deepEqual(platform.accepted, ['post root: down']);
     assert.deepEqual(gone, []);
@@ -211,13 +212,13 @@ describe('notifier and outbox', () => {
     };
     const fresh = createNotifier({ outbox, adapters: new Map([['test', recording(true)]]), refTtlMs: 60_000, backoff: { baseMs: 1, maxMs: 2 }, log: () => {} });
     await fresh.enqueue([entry('f1', 'i9', 'first')]);
-    await fresh.idle();
+    await settled(fresh);
     await fresh.stop();
     // What a previous process left behind may have reached the platform already.
     await outbox.enqueue([entry('left1', 'i10', 'left', 'reply')]);
     const next = createNotifier({ outbox, adapters: new Map([['test', recording(false)]]), refTtlMs: 60_000, log: () => {} });
     await next.resume();
-    await next.idle();
+    await settled(next);
     await next.stop();
     assert.deepEqual(seen, ['root: first maybeSent=false', 'root: first maybeSent=true', 'root: left maybeSent=true', 'reply maybeSent=true']);
   });

@@ -14,6 +14,7 @@ import { startTarget } from '../fakes/target.ts';
 import { likelyCause } from '../../src/app/likely-cause.ts';
 import { scratchDir, startBot } from '../support/run-isdown.ts';
 import { FAST_ROUNDS, LOCAL_TARGETS } from '../support/settings.ts';
+import { settled } from '../support/notifier.ts';
 
 const clock = clockFormat('UTC');
 const T0 = Date.parse('2026-12-01T11:23:00Z');
@@ -75,7 +76,7 @@ function setup(policy = { ...DEFAULT_STORM, holdMs: 500 }) {
   const incidents = new Map<string, Incident>();
   const settle = async (ms = 700) => {
     await new Promise((r) => setTimeout(r, ms));
-    await notifier.idle();
+    await settled(notifier);
   };
   return { notifier, platform, incidents, settle, tick: (ms: number) => (offset += ms), at: now, outbox: createOutboxRepository(kv) };
 }
@@ -166,7 +167,7 @@ describe('storm grouping', () => {
     const incidents = new Map<string, Incident>();
     const t = Date.now();
     for (let i = 0; i < 5; i++) await notifier.enqueue(alert(incidents, `h${i}`, { type: 'opened', incidentId: `h${i}-1`, health: 'down', at: t, summary: 'x', silent: false }, [{ platform: 'hook', tenant: 'webhook', channel: 'ops' }], t));
-    await notifier.idle();
+    await settled(notifier);
     assert.equal(posted.length, 5);
     await notifier.stop();
   });
@@ -181,13 +182,13 @@ describe('storm grouping', () => {
     const t0 = Date.now();
     for (const svc of ['x', 'y', 'z']) await first.enqueue(alert(incidents, svc, { type: 'opened', incidentId: `${svc}-1`, health: 'down', at: t0, summary: 'x', silent: false }, [a], t0));
     await new Promise((r) => setTimeout(r, 300));
-    await first.idle();
+    await settled(first);
     await first.stop();
     const second = make();
     await second.resume();
     await second.enqueue(alert(incidents, 'y', { type: 'recovered', incidentId: 'y-1', at: Date.now(), summary: 'ok', silent: false }, [a], Date.now()));
     await new Promise((r) => setTimeout(r, 300));
-    await second.idle();
+    await settled(second);
     const log = platform.log.get(channelId(a))!;
     assert.equal(log.filter((l) => l.startsWith('post ')).length, 1, log.join('\n'));
     assert.ok(log.some((l) => l.startsWith('reply m1 ✅ y recovered')), log.join('\n'));

@@ -18,6 +18,7 @@ import { DAY_MS, dayOf, emptyRollup, HOUR_MS, hourOf, tally } from '../../src/co
 import { DATABASE_URL, dropRedisPrefix, REDIS_URL, uniquePrefix } from '../support/services.ts';
 import { scratchDir } from '../support/run-isdown.ts';
 import { sqliteLeases } from '../../src/store/lease-sqlite.ts';
+import { settled } from '../support/notifier.ts';
 
 const target = (() => {
   const r = adhocTarget('https://example.com/', makePolicy());
@@ -220,7 +221,7 @@ for (const b of backends) {
       await createOutboxRepository(a.kv, a.lock).enqueue(ids.map((id) => ({ ...entry(id), incidentId: id })));
       const notifiers = [a, bStore].map((s) => createNotifier({ outbox: createOutboxRepository(s.kv, s.lock), adapters: new Map([['slack', platform]]), refTtlMs: 60_000, log: () => {} }));
       await Promise.all(notifiers.map((n) => n.resume()));
-      await Promise.all(notifiers.map((n) => n.idle()));
+      await Promise.all(notifiers.map((n) => settled(n)));
       await Promise.all(notifiers.map((n) => n.stop()));
       assert.deepEqual([...posted].sort(), ids.map((id) => `root ${id}`).sort());
     });

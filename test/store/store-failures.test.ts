@@ -15,6 +15,7 @@ import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { runIsdown, scratchDir, startBot } from '../support/run-isdown.ts';
 import { DATABASE_URL, uniquePrefix } from '../support/services.ts';
 import { FAST_ROUNDS, LOCAL_TARGETS } from '../support/settings.ts';
+import { settled } from '../support/notifier.ts';
 
 /**
  * The store fails for real while a watched site goes down: a full disk under SQLite, Postgres
@@ -93,7 +94,7 @@ async function outageWhileTheStoreFails(site: FakeTarget, path: string, s: Scena
     site.set(path, { kind: 'ok', body: 'fine' });
     await until(() => count(out.text, /recovered at/) >= 1, `the recovery\n${out.text}\n${logs.join('\n')}`, 60_000);
     await until(() => running.runtime.store.health().ok, 'health back to ok');
-    await running.runtime.notifier!.idle();
+    await settled(running.runtime.notifier!);
     // A little longer: a doubled alert would show here.
     await new Promise((r) => setTimeout(r, 1_500));
     assert.equal(count(out.text, /is down since/), 1, out.text);
