@@ -4,7 +4,7 @@ import { DiscordTokenError } from '../../adapters/discord/discord.ts';
 import { PLATFORMS } from '../../adapters/index.ts';
 import type { InboundDeps, Platform } from '../../adapters/platform.ts';
 import type { Config } from './config.ts';
-import { closeInOrder, type Closer } from './closers.ts';
+import { closeInOrder, stepLimitMs, type Closer } from './closers.ts';
 import { startHttp } from './http.ts';
 import { startRuntime, type Runtime } from './runtime.ts';
 
@@ -127,7 +127,7 @@ export async function startBotProcess(config: Config, io: BotIo): Promise<Runnin
           // Drain: in-flight checks finish; the outbox keeps whatever is not yet delivered.
           // The runtime bounds each of its own steps; these get the same limit.
           const front: Closer[] = [...(http ? [{ what: 'the HTTP server', close: http.close }] : []), ...platforms.map((p) => ({ what: p.name, close: () => p.stop() }))];
-          await closeInOrder(front, config.limits.totalTimeoutMs + 10_000, io.warn ?? io.log);
+          await closeInOrder(front, stepLimitMs(config.limits.totalTimeoutMs), io.warn ?? io.log);
           await runtime.close();
         })()),
     };

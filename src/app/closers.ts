@@ -7,6 +7,14 @@ export interface Closer {
 }
 
 /**
+ * How long one step of stopping may take: as long as a check in flight may, and a margin for the
+ * writes that follow it, not longer.
+ */
+export function stepLimitMs(totalTimeoutMs: number): number {
+  return totalTimeoutMs + 10_000;
+}
+
+/**
  * Runs each step in turn, each within `limitMs`. A step that fails or overruns is logged and the
  * next one runs all the same: SIGTERM must end the process even when one step hangs (a connection
  * that never answers, a store that never does), and a supervisor should not need SIGKILL.

@@ -25,7 +25,7 @@ import { createVendorStatusRepository } from '../store/vendor-status.ts';
 import { createStormRepository } from '../store/storms.ts';
 import { DEFAULT_STORM } from '../core/storm.ts';
 import { likelyCause } from './likely-cause.ts';
-import { closeInOrder, type Closer } from './closers.ts';
+import { closeInOrder, stepLimitMs, type Closer } from './closers.ts';
 import type { PlatformServices } from '../../adapters/platform.ts';
 
 /** Everything one isdown process runs on, built from the configuration, closed in reverse. */
@@ -107,10 +107,7 @@ export async function startRuntime(config: Config, opts: RuntimeOptions = {}): P
   }, 5_000);
   healthTimer.unref();
   closers.push({ what: 'the store health timer', close: async () => clearInterval(healthTimer) });
-  // Each step may take as long as a check in flight may, and not longer: SIGTERM must end the
-  // process even when one step hangs (a connection that never answers, a store that never does).
-  const stepLimitMs = config.limits.totalTimeoutMs + 10_000;
-  const close = () => closeInOrder(closers.reverse(), stepLimitMs, warn);
+  const close = () => closeInOrder(closers.reverse(), stepLimitMs(config.limits.totalTimeoutMs), warn);
   try {
     const reports = cacheCrowd(await createReportRepository(store.kv, store.lock, now), { ttlMs: 5_000, now });
     // Distributed mode: probes go to the regions' workers through Redis.
