@@ -36,20 +36,24 @@ describe('built-in catalog', () => {
     }
   });
 
-  it('every status page says where it was seen (repository, file, commit, date), but for 6 older entries no list confirms', () => {
-    // These pages came before the catalog kept sources and no stored public list shows them; the set may only shrink.
-    const unconfirmed = new Set(['read-the-docs', 'neon', 'plaid', 'bitwarden', 'canva', 'calendly']);
+  it('every status page says where it was seen (repository, file, commit, date)', () => {
     const sighting = /[\w.-]+\/[\w.-]+ \S+ @[0-9a-f]{7} \(\d{4}-\d{2}\): [^;]*https?:\/\//;
     for (const s of builtIn.services) {
       if (!s.statusPage) continue;
-      if (unconfirmed.has(s.id)) {
-        assert.equal(s.source, undefined, `${s.id} now has a source: take it off the unconfirmed list`);
-        continue;
-      }
       assert.match(s.source ?? '', sighting, `${s.id} says nowhere where its page was seen`);
       // The sighting names this very page's host.
       assert.ok(s.source!.includes(new URL(s.statusPage.page ?? s.statusPage.url).host.replace(/^www\./, '')), `${s.id}: ${s.source}`);
     }
+  });
+
+  it('a page that an endpoint-verified source found gone or misleading is not claimed, and its note says who checked', () => {
+    for (const id of ['pagerduty', 'auth0', 'checkly', 'bitwarden']) {
+      const s = builtIn.services.find((x) => x.id === id)!;
+      assert.equal(s.statusPage, null, id);
+      assert.match(s.statusPageNote!, /[\w.-]+\/[\w.-]+ apps\/[\w-]+\/README\.md @[0-9a-f]{7}/, id);
+    }
+    // Read the Docs has a page, but nothing public says what serves it.
+    assert.equal(builtIn.services.find((x) => x.id === 'read-the-docs')!.statusPage, null);
   });
 
   it("X's own entry claims no status page: the page it had is the developer API's, now its own service", () => {
