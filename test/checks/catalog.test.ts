@@ -47,7 +47,7 @@ describe('built-in catalog', () => {
   });
 
   it('a page that an endpoint-verified source found gone or misleading is not claimed, and its note says who checked', () => {
-    for (const id of ['pagerduty', 'auth0', 'checkly', 'bitwarden']) {
+    for (const id of ['pagerduty', 'auth0', 'checkly', 'pipedrive', 'bitwarden']) {
       const s = builtIn.services.find((x) => x.id === id)!;
       assert.equal(s.statusPage, null, id);
       assert.match(s.statusPageNote!, /[\w.-]+\/[\w.-]+ apps\/[\w-]+\/README\.md @[0-9a-f]{7}/, id);
