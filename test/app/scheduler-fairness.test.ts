@@ -25,25 +25,25 @@ describe('one host that never answers', () => {
         await repo.watch({ key: monitorKey(r.target.id, {}), target: r.target }, { channel, everyMs: 60_000, createdBy: 'U', createdAt: 0 });
       }
     }
-    const healthy = new Map<string, number>();
+    const healthy = new Set<string>();
     const never = new Promise<ProbeResult[]>(() => {});
     const probe = async (req: { url: string }): Promise<ProbeResult[]> => {
       if (req.url.includes('stuck.example')) return never;
-      healthy.set(req.url, Date.now());
+      healthy.add(req.url);
       return answered(req.url, Date.now());
     };
     const watcher = bareScheduler({ repo, probe, concurrency: defaults.checkConcurrency, perHostConcurrency: defaults.hostConcurrency });
     // Everyone due now, as after a hand-over.
     await watcher.start({ catchUpMs: 120_000 });
-    const started = Date.now();
     watcher.tick();
-    for (let i = 0; i < 100 && healthy.size < 100; i++) await new Promise((r) => setTimeout(r, 20));
+    // The stuck checks never end, so a healthy check queued behind them would never start: the
+    // wait is a bound on a hang, not a measure of speed.
+    for (let i = 0; i < 500 && healthy.size < 100; i++) await new Promise((r) => setTimeout(r, 20));
     const running = watcher.stats().running;
     // stop() would wait for the stuck checks; the test is over, so it is not awaited.
     void watcher.stop();
     assert.equal(healthy.size, 100, `every healthy monitor was checked (${healthy.size} were; ${running} checks in flight)`);
-    const lastMs = Math.max(...healthy.values()) - started;
-    assert.ok(lastMs < 2_000, `the last healthy check started ${lastMs} ms late`);
+    assert.ok(running >= defaults.hostConcurrency, `the stuck host still holds its slots (${running} checks in flight)`);
   });
 });
 
