@@ -10,6 +10,7 @@ import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { scratchDir } from '../support/run-isdown.ts';
 import { LOCAL_TARGETS, FAST_ROUNDS } from '../support/settings.ts';
+import { until } from '../support/until.ts';
 import { settled } from '../support/notifier.ts';
 
 const GUILD = '800000000000000001';
@@ -21,23 +22,6 @@ const C4 = '810000000000000004';
 const C5 = '810000000000000005';
 const OWNER = '820000000000000001';
 const MANAGE_GUILD = String(1 << 5);
-
-async function until<T>(fn: () => T | undefined | false, what: string, ms = 20_000): Promise<T> {
-  for (let i = 0; i < ms / 10; i++) {
-    const v = fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
-async function untilAsync(fn: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  for (let i = 0; i < ms / 20; i++) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 function member(id: string, permissions: string) {
   return { user: { id, username: `user${id.slice(-3)}`, discriminator: '0', global_name: null, avatar: null }, roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0, pending: false, permissions };
@@ -333,10 +317,10 @@ describe('Discord channels and guilds that go away', () => {
       }
       assert.equal((await watcher.list(at(C4))).length, 2);
       discord.deleteChannel(GUILD2, C4);
-      await untilAsync(async () => (await watcher.list(at(C4))).length === 0, 'channel watches removed');
+      await until(async () => (await watcher.list(at(C4))).length === 0, 'channel watches removed');
       assert.equal((await watcher.list(at(C5))).length, 1, 'other channels keep theirs');
       discord.removeFromGuild(GUILD2);
-      await untilAsync(async () => (await watcher.list(at(C5))).length === 0, 'guild watches removed');
+      await until(async () => (await watcher.list(at(C5))).length === 0, 'guild watches removed');
     } finally {
       await running.stop();
       await discord.close();

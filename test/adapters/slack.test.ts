@@ -10,20 +10,12 @@ import { loadConfig } from '../../src/app/config.ts';
 import { infoMessage } from '../../src/core/messages.ts';
 import { blockAction, sendToBot, slackSignature, slashCommand, startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
+import { until } from '../support/until.ts';
 import { scratchDir } from '../support/run-isdown.ts';
 import { LOCAL_TARGETS, FAST_ROUNDS } from '../support/settings.ts';
 
 const SECRET = 'test-signing-secret';
 const T1 = { teamId: 'T1', token: 'xoxb-t1-token', channels: ['C1', 'C2', 'C3'], admins: ['UADMIN'] };
-
-async function until<T>(fn: () => T | undefined | false, what: string): Promise<T> {
-  for (let i = 0; i < 1_500; i++) {
-    const v = fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
 

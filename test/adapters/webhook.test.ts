@@ -10,6 +10,7 @@ import { DeliveryError } from '../../src/core/notify.ts';
 import { startTarget } from '../fakes/target.ts';
 import { startWebhookReceiver } from '../fakes/webhook-receiver.ts';
 import { scratchDir, startBot } from '../support/run-isdown.ts';
+import { until } from '../support/until.ts';
 import { LOCAL_TARGETS } from '../support/settings.ts';
 
 const SECRET = 'test-secret-0123456789abcdef';
@@ -71,19 +72,15 @@ describe('outbound webhooks', () => {
       ISDOWN_WATCHES_FILE: join(dir, 'watches.yaml'),
       STORE_URL: `sqlite://${dir}/s.sqlite`,
     });
-    const until = async (ok: () => boolean) => {
-      for (let i = 0; i < 1_000 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
-      assert.ok(ok(), JSON.stringify(receiver.received, null, 1));
-    };
     try {
       await bot.waitForErr(/watches file .*: 1 added/);
       bot.send('help');
       await bot.waitFor(/isdown: is it down for everyone, or just you\?/);
       receiver.failNext({ status: 503 });
       site.set('/w', { kind: 'status', status: 503 });
-      await until(() => receiver.received.some((r) => r.answered === 200 && r.body.event === 'opened'));
+      await until(() => receiver.received.some((r) => r.answered === 200 && r.body.event === 'opened'), () => `the opened alert delivered: ${JSON.stringify(receiver.received, null, 1)}`);
       site.set('/w', { kind: 'ok', body: 'fine' });
-      await until(() => receiver.received.some((r) => r.answered === 200 && r.body.event === 'recovered'));
+      await until(() => receiver.received.some((r) => r.answered === 200 && r.body.event === 'recovered'), () => `the recovery delivered: ${JSON.stringify(receiver.received, null, 1)}`);
       const accepted = receiver.received.filter((r) => r.answered === 200);
       assert.ok(receiver.received.every((r) => r.signatureOk));
       assert.equal(receiver.received[0]!.answered, 503);

@@ -9,6 +9,7 @@ import { routePath } from '../../src/app/http.ts';
 import { sendToBot, slashCommand, startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 import { scratchDir } from '../support/run-isdown.ts';
 import { LOCAL_TARGETS } from '../support/settings.ts';
+import { until } from '../support/until.ts';
 
 const SECRET = 'routes-signing-secret';
 const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
@@ -122,8 +123,7 @@ describe('odd HTTP requests to a running bot', () => {
   async function answered(running: RunningBot, id: string): Promise<void> {
     const r = await sendToBot(`http://127.0.0.1:${running.port}/slack/events`, slashCommand({ team: 'T1', channel: 'C1', user: 'U1', text: 'help', responseUrl: slack.responseUrl(id) }), { secret: SECRET });
     assert.equal(r.status, 200);
-    for (let i = 0; i < 500 && !slack.responses.some((x) => x.path === `/response/${id}`); i++) await new Promise((res) => setTimeout(res, 10));
-    assert.ok(slack.responses.some((x) => x.path === `/response/${id}`), 'the signed command after the odd requests was answered');
+    await until(() => slack.responses.some((x) => x.path === `/response/${id}`), 'an answer to the signed command after the odd requests');
   }
 
   it('console mode: each gets 404, 405 or 400, and health still answers', async () => {

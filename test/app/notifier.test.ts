@@ -7,6 +7,7 @@ import { DeliveryError, nextAttemptDelay, type ChatAdapter, type PlatformRef } f
 import type { ChannelRef } from '../../src/core/watch.ts';
 import { createOutboxRepository, type OutboxEntry } from '../../src/store/outbox.ts';
 import { settled } from '../support/notifier.ts';
+import { until } from '../support/until.ts';
 
 const channel: ChannelRef = { platform: 'test', tenant: 'T1', channel: 'C1' };
 
@@ -88,7 +89,7 @@ describe('notifier and outbox', () => {
     const platform = flakyPlatform([new DeliveryError('ratelimited', { retryAfterMs: 30_000 })]);
     const notifier = createNotifier({ outbox, adapters: new Map([['test', platform.adapter]]), refTtlMs: 60_000, now: () => t, log: () => {} });
     await notifier.enqueue([entry('x', 'i3', 'down', undefined, t)]);
-    for (let i = 0; i < 100 && (await outbox.pending())[0]?.attempts !== 1; i++) await new Promise((r) => setTimeout(r, 5));
+    await until(async () => (await outbox.pending())[0]?.attempts === 1, 'the first attempt recorded');
     const [saved] = await outbox.pending();
     assert.equal(saved!.attempts, 1);
     assert.equal(saved!.nextAt, t + 30_000);
@@ -148,7 +149,7 @@ describe('notifier and outbox', () => {
     const gone: string[] = [];
     const first = createNotifier({ outbox, adapters: new Map(), refTtlMs: 60_000, backoff: { baseMs: 2, maxMs: 10 }, log: () => {}, onChannelGone: async (c) => void gone.push(c.channel) });
     await first.enqueue([entry('n1', 'i7', 'down'), entry('n2', 'i7', 'worse', 'worse')]);
-    for (let i = 0; i < 200 && ((await outbox.pending())[0]?.attempts ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    await until(async () => ((await outbox.pending())[0]?.attempts ?? 0) >= 2, 'two attempts recorded');
     assert.deepEqual(first.platforms(), { test: { ok: false, error: 'test is not set up in this process (is its token set?)', since: first.platforms().test!.since } });
     await first.stop();
     assert.deepEqual(gone, [], 'nothing was paused');

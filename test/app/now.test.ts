@@ -6,6 +6,7 @@ import { fixture, startStatusPages } from '../fakes/statuspage.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { startBot, scratchDir, type BotProcess } from '../support/run-isdown.ts';
 import { LOCAL_TARGETS } from '../support/settings.ts';
+import { until } from '../support/until.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const LAST = 'Fri, 27 Nov 2026 10:00:00 GMT';
@@ -83,8 +84,7 @@ describe('background status reads: /isdown now and history of services nobody wa
     assert.match(open, /Unplanned Database Outage \(major outage\): from .*, still open/);
     assert.match(open, /This channel does not watch Streamy/);
     // The next background read of the unchanged page asks "has it changed?".
-    for (let i = 0; i < 100 && (pages.hits.get('/python/api/v2/summary.json') ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 200));
-    assert.ok((pages.hits.get('/python/api/v2/summary.json') ?? 0) >= 2);
+    await until(() => (pages.hits.get('/python/api/v2/summary.json') ?? 0) >= 2, 'a second background read of the page');
     assert.match(String(pages.last.get('/python/api/v2/summary.json')!.headers['if-none-match']), /^W\/"/);
 
     pages.set('/python/api/v2/summary.json', { kind: 'ok', body: fixture('atlassian-discord-operational.json'), contentType: JSON_TYPE, validators: { lastModified: 'Fri, 27 Nov 2026 11:00:00 GMT' } });

@@ -18,6 +18,7 @@ import { redactUrl } from '../../src/core/redact.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { runIsdown, scratchDir } from '../support/run-isdown.ts';
 import { LOCAL_TARGETS } from '../support/settings.ts';
+import { until } from '../support/until.ts';
 
 const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
 
@@ -100,8 +101,7 @@ describe('start-up that cannot go on, and that must wait', () => {
     const logs: string[] = [];
     let unreachable = 0;
     const started = discord.start({ bot: {} as never, complete: () => [], log: (l) => logs.push(l), onGuildGone: async () => {}, onChannelDeleted: async () => {}, onUnreachable: () => unreachable++ });
-    for (let i = 0; i < 200 && unreachable < 2; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(unreachable >= 2, `retried: ${logs.join('\n')}`);
+    await until(() => unreachable >= 2, () => `a retry: ${logs.join('\n')}`);
     assert.match(logs[0]!, /^isdown: Discord is not reachable \(.+\); retrying in 1 s$/);
     await discord.stop();
     await started;

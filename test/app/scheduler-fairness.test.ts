@@ -9,6 +9,7 @@ import { memoryStore } from '../../src/store/guarded.ts';
 import { createMonitorRepository } from '../../src/store/monitors.ts';
 import { slotWidth, spreadPhase } from '../../src/app/watcher.ts';
 import { answered, bareScheduler } from '../support/scheduler.ts';
+import { until } from '../support/until.ts';
 
 
 describe('one host that never answers', () => {
@@ -36,14 +37,16 @@ describe('one host that never answers', () => {
     // Everyone due now, as after a hand-over.
     await watcher.start({ catchUpMs: 120_000 });
     watcher.tick();
-    // The stuck checks never end, so a healthy check queued behind them would never start: the
-    // wait is a bound on a hang, not a measure of speed.
-    for (let i = 0; i < 500 && healthy.size < 100; i++) await new Promise((r) => setTimeout(r, 20));
-    const running = watcher.stats().running;
-    // stop() would wait for the stuck checks; the test is over, so it is not awaited.
-    void watcher.stop();
-    assert.equal(healthy.size, 100, `every healthy monitor was checked (${healthy.size} were; ${running} checks in flight)`);
-    assert.ok(running >= defaults.hostConcurrency, `the stuck host still holds its slots (${running} checks in flight)`);
+    try {
+      // The stuck checks never end, so a healthy check queued behind them would never start: the
+      // wait is a bound on a hang, not a measure of speed.
+      await until(() => healthy.size === 100, () => `every healthy monitor checked (${healthy.size} were; ${watcher.stats().running} checks in flight)`, { withinMs: 10_000 });
+      const running = watcher.stats().running;
+      assert.ok(running >= defaults.hostConcurrency, `the stuck host still holds its slots (${running} checks in flight)`);
+    } finally {
+      // stop() would wait for the stuck checks; the test is over, so it is not awaited.
+      void watcher.stop();
+    }
   });
 });
 
@@ -69,13 +72,14 @@ describe("a host's check slots", () => {
     const watcher = bareScheduler({ repo, probe, concurrency: 10, perHostConcurrency: 1 });
     await watcher.start({ catchUpMs: 120_000 });
     watcher.tick();
-    for (let i = 0; i < 100 && probed.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
-    const seen = [...probed];
-    const waiting = writesWaiting;
-    open();
-    await watcher.stop();
-    assert.ok(waiting >= 1, 'the first result reached the store');
-    assert.equal(seen.length, 2, 'the second check of the host ran while the first result was still being written');
+    try {
+      await until(() => probed.length >= 2, () => `the second check of the host, while the first result was still being written (${probed.length} checked)`, { withinMs: 10_000 });
+      assert.ok(writesWaiting >= 1, 'the first result reached the store');
+      assert.equal(probed.length, 2);
+    } finally {
+      open();
+      await watcher.stop();
+    }
   });
 });
 
@@ -128,8 +132,11 @@ describe('launch slots', () => {
     await watcher.start();
     tickedAt = Date.now();
     watcher.tick();
-    for (let i = 0; i < 300 && inFirstTurn === undefined; i++) await new Promise((r) => setTimeout(r, 10));
-    await watcher.stop();
+    try {
+      await until(() => inFirstTurn !== undefined, 'the first check of the slot', { withinMs: 10_000 });
+    } finally {
+      await watcher.stop();
+    }
     assert.equal(started.size, 4, 'every monitor due in that second was checked');
     assert.equal(inFirstTurn, 4, 'the four checks started in one turn of the event loop');
     const lastDue = Math.max(...chosen.map((c) => c.offset));

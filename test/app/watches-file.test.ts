@@ -11,6 +11,7 @@ import { createMonitorRepository } from '../../src/store/monitors.ts';
 import { startTarget } from '../fakes/target.ts';
 import { runIsdown, scratchDir } from '../support/run-isdown.ts';
 import { answered, bareScheduler } from '../support/scheduler.ts';
+import { until } from '../support/until.ts';
 
 const resolve = createResolver(indexCatalog(loadCatalog().services), makePolicy());
 const CONSOLE: ChannelRef = { platform: 'console', tenant: 'console', channel: 'console' };
@@ -242,7 +243,7 @@ describe('the watches file', () => {
     await following.ready;
     assert.match(lines.at(-1)!, /3 added, 0 changed, 0 removed, 0 unchanged/);
     writeFileSync(file, `${EXAMPLE}    - https://second.example.com/\n`);
-    for (let i = 0; i < 100 && !(await view())['slack:T0123:C0456']?.includes('https://second.example.com/ 60s'); i++) await new Promise((r) => setTimeout(r, 100));
+    await until(async () => (await view())['slack:T0123:C0456']?.includes('https://second.example.com/ 60s'), 'the edited file applied', { everyMs: 100 });
     following.stop();
     assert.deepEqual((await view())['slack:T0123:C0456'], ['https://api.example.com/ 90s', 'https://second.example.com/ 60s']);
     assert.match(lines.at(-1)!, /1 added, 0 changed, 0 removed, 3 unchanged/);

@@ -6,11 +6,7 @@ import { join } from 'node:path';
 import { testPki } from '../fakes/certs.ts';
 import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { runIsdown, scratchDir, startBot } from '../support/run-isdown.ts';
-
-async function until(ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(ok(), 'condition never became true');
-}
+import { until } from '../support/until.ts';
 
 const count = (text: string, re: RegExp) => (text.match(new RegExp(re.source, 'g')) ?? []).length;
 
@@ -36,7 +32,7 @@ describe('watching through the console, end to end', () => {
     try {
       bot.send(`watch ${site.url}/a every 1s`);
       await bot.waitFor(/Watching 127\.0\.0\.1:\d+\/a every 1s\./);
-      await until(() => (site.hits.get('/a') ?? 0) >= 2);
+      await until(() => (site.hits.get('/a') ?? 0) >= 2, 'two checks of /a');
       bot.send('list');
       await bot.waitFor(/127\.0\.0\.1:\d+\/a — ✅ up \(every 1 s\)/);
       site.set('/a', { kind: 'status', status: 503, body: 'down' });
@@ -135,7 +131,7 @@ describe('watching through the console, end to end', () => {
       assert.match(run.stdout, /^21 made, 0 skipped, for console\. A running bot schedules them within 5 s\.$/m);
       // No restart: the bot finds the imported watches, checks them and alerts from them.
       await bot.waitFor(/\[alert #\d+\] 🔴 127\.0\.0\.1:\d+\/imp-down is down since/, 30_000);
-      await until(() => Array.from({ length: 20 }, (_, i) => site.hits.get(`/imp${i}`) ?? 0).every((n) => n >= 2));
+      await until(() => Array.from({ length: 20 }, (_, i) => site.hits.get(`/imp${i}`) ?? 0).every((n) => n >= 2), 'two checks of each imported target');
       assert.match(bot.errors(), /picked up an import: 21 monitors added, 0 changed, 0 removed/);
       await bot.waitFor(new RegExp(`Watching 127\\.0\\.0\\.1:\\d+/typed9 every 1m`));
       const exported = (await runIsdown(['export'], env)).stdout;
@@ -156,7 +152,7 @@ describe('watching through the console, end to end', () => {
       await bot.waitFor(/Watching/);
       // The test CA's certificate is valid for two days: inside the last three, one warning.
       await bot.waitFor(/\[alert #1\] ⚠️ The certificate of 127\.0\.0\.1:\d+\/ok expires (tomorrow|in 2 days|today), on \d{4}-\d\d-\d\d \d\d:\d\d UTC\./);
-      await until(() => (secure.hits.get('/ok') ?? 0) >= 4);
+      await until(() => (secure.hits.get('/ok') ?? 0) >= 4, 'four checks of the https target');
       bot.send('list');
       const out = await bot.waitFor(/✅ up \(every 1 s, certificate valid until \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
       assert.equal(count(out, /The certificate of/), 1, out);
@@ -174,7 +170,7 @@ describe('watching through the console, end to end', () => {
       await bot.waitFor(/The Authorization header needs ISDOWN_HEADER_MISSING, which is not set where isdown runs/);
       bot.send(`watch ${site.url}/auth every 1s header "Authorization: $ISDOWN_HEADER_TOKEN" method POST`);
       await bot.waitFor(/Watching 127\.0\.0\.1:\d+\/auth every 1s, method POST, header "Authorization: \$ISDOWN_HEADER_TOKEN"\./);
-      await until(() => site.last.get('/auth')?.headers.authorization === 'Bearer t0ken');
+      await until(() => site.last.get('/auth')?.headers.authorization === 'Bearer t0ken', 'a check that sends the header');
       assert.equal(site.last.get('/auth')?.method, 'POST');
       assert.doesNotMatch(bot.output(), /t0ken/, 'the value is never echoed');
     } finally {
@@ -199,7 +195,7 @@ describe('watching through the console, end to end', () => {
       await bot.waitFor(/tcp:\/\/127\.0\.0\.1:\d+ is a TCP check: .* status is for HTTP watches\./);
       bot.send(`watch tcp://127.0.0.1:${port} every 1s expect SSH-`);
       await bot.waitFor(/Watching tcp:\/\/127\.0\.0\.1:\d+ every 1s, expect "SSH-"\./);
-      await until(() => connections >= 2);
+      await until(() => connections >= 2, 'two connections to the TCP port');
       bot.send('list');
       await bot.waitFor(/tcp:\/\/127\.0\.0\.1:\d+ — ✅ up/);
       await new Promise<void>((r) => {

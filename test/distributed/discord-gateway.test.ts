@@ -4,6 +4,7 @@ import { startFakeDiscord, type FakeDiscord } from '../fakes/discord.ts';
 import { startBot, type BotProcess } from '../support/run-isdown.ts';
 import { distributedOn, dropRedisPrefix, uniquePrefix } from '../support/services.ts';
 import { LOCAL_TARGETS } from '../support/settings.ts';
+import { until } from '../support/until.ts';
 
 const GUILD = '800000000000000009';
 const CHANNEL = '810000000000000009';
@@ -42,7 +43,7 @@ describe('Discord with several bot processes', () => {
     assert.equal(discord.opcodes.filter((op) => op === 2).length, 1, 'one IDENTIFY');
 
     const first = help(discord);
-    for (let i = 0; i < 200 && !discord.responses.get(first); i++) await new Promise((r) => setTimeout(r, 25));
+    await until(() => discord!.responses.get(first), 'an answer to the first command');
     await new Promise((r) => setTimeout(r, 500));
     const callbacks = (id: string) => discord!.calls.filter((c) => c.path.startsWith(`/interactions/${id}/`)).length;
     assert.equal(callbacks(first), 1, 'answered once');
@@ -50,7 +51,7 @@ describe('Discord with several bot processes', () => {
     await a.kill('SIGKILL');
     await b.waitForErr(/connected to discord \(this process runs the scheduler\)/, 30_000);
     const second = help(discord);
-    for (let i = 0; i < 200 && !discord.responses.get(second); i++) await new Promise((r) => setTimeout(r, 25));
+    await until(() => discord!.responses.get(second), 'an answer from the successor');
     assert.equal(discord.responses.get(second)?.type, 4);
     assert.equal(callbacks(second), 1);
   });

@@ -4,6 +4,7 @@ import { startTarget, type FakeTarget } from '../fakes/target.ts';
 import { runIsdown, startBot, type BotProcess } from '../support/run-isdown.ts';
 import { distributedOn, dropRedisPrefix, uniquePrefix } from '../support/services.ts';
 import { LOCAL_TARGETS, FAST_ROUNDS } from '../support/settings.ts';
+import { until } from '../support/until.ts';
 
 const count = (text: string, re: RegExp) => (text.match(new RegExp(re.source, 'g')) ?? []).length;
 
@@ -44,8 +45,7 @@ describe('two bots and three workers as real processes on Redis', () => {
     b.send(`watch ${site.url}/story every 1s`);
     await b.waitFor(/Watching 127\.0\.0\.1:\d+\/story every 1s\./);
     const before = site.hits.get('/story') ?? 0;
-    for (let i = 0; i < 100 && (site.hits.get('/story') ?? 0) < before + 3; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.ok((site.hits.get('/story') ?? 0) >= before + 3, 'the workers probe it every second');
+    await until(() => (site!.hits.get('/story') ?? 0) >= before + 3, 'the workers probing it every second');
 
     site.set('/story', { kind: 'status', status: 503, body: 'Service Unavailable' });
     await a.waitFor(/\[alert #1\] 🔴 127\.0\.0\.1:\d+\/story is down since/);
@@ -85,7 +85,7 @@ describe('a worker killed in the middle of a job', () => {
     procs.push(first);
     await first.waitForErr(/taking probe jobs/);
     const check = runIsdown(['check', `${site.url}/slow`, '--json'], env);
-    for (let i = 0; i < 200 && !site.hits.get('/slow'); i++) await new Promise((r) => setTimeout(r, 50));
+    await until(() => site!.hits.get('/slow'), 'a worker taking the job');
     assert.equal(site.hits.get('/slow'), 1, 'the first worker took the job');
     const second = startBot(env, ['worker']);
     procs.push(second);

@@ -16,6 +16,7 @@ import { runIsdown, scratchDir, startBot } from '../support/run-isdown.ts';
 import { DATABASE_URL, uniquePrefix } from '../support/services.ts';
 import { FAST_ROUNDS, LOCAL_TARGETS } from '../support/settings.ts';
 import { settled } from '../support/notifier.ts';
+import { until } from '../support/until.ts';
 
 /**
  * The store fails for real while a watched site goes down: a full disk under SQLite, Postgres
@@ -23,15 +24,6 @@ import { settled } from '../support/notifier.ts';
  * runs in this test's process, so a crash fails the test run), the outage is announced once and
  * its recovery once, and /healthz named the store while it failed.
  */
-
-async function until(ok: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`never happened: ${what}`);
-}
 
 const count = (text: string, re: RegExp) => (text.match(new RegExp(re.source, 'g')) ?? []).length;
 
@@ -90,9 +82,9 @@ async function outageWhileTheStoreFails(site: FakeTarget, path: string, s: Scena
     }
     await s.duringOutage?.();
     await s.healStore();
-    await until(() => count(out.text, /is down since/) >= 1, `the down alert once the store is back\n${out.text}\n${logs.join('\n')}`, 60_000);
+    await until(() => count(out.text, /is down since/) >= 1, () => `the down alert once the store is back\n${out.text}\n${logs.join('\n')}`, { withinMs: 60_000 });
     site.set(path, { kind: 'ok', body: 'fine' });
-    await until(() => count(out.text, /recovered at/) >= 1, `the recovery\n${out.text}\n${logs.join('\n')}`, 60_000);
+    await until(() => count(out.text, /recovered at/) >= 1, () => `the recovery\n${out.text}\n${logs.join('\n')}`, { withinMs: 60_000 });
     await until(() => running.runtime.store.health().ok, 'health back to ok');
     await settled(running.runtime.notifier!);
     // A little longer: a doubled alert would show here.
@@ -151,7 +143,7 @@ describe('the store fails while a watched site goes down', () => {
         const r = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]);
         ended = r.rowCount ?? 0;
         return ended > 0;
-      }, 'the bot holds Postgres connections to terminate');
+      }, 'the bot holds Postgres connections to terminate', { everyMs: 50 });
       assert.ok(ended >= 1);
     };
     try {
@@ -174,7 +166,7 @@ describe('the store fails while a watched site goes down', () => {
     let redis: ChildProcess | undefined;
     const startRedis = async () => {
       redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' });
-      await until(() => spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() === 'PONG', 'redis-server answers', 10_000);
+      await until(() => spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() === 'PONG', 'redis-server answers', { withinMs: 10_000, everyMs: 100 });
     };
     before(async () => {
       port = await freePort();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from './until.ts';
 
 const ENTRY = new URL('../../src/app/main.ts', import.meta.url).pathname;
 
@@ -100,9 +101,7 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const port = async () => {
-    for (let i = 0; i < 400 && !/healthz/.test(err); i++) await new Promise((r) => setTimeout(r, 25));
-    const m = /http:\/\/127\.0\.0\.1:(\d+)\/healthz/.exec(err);
-    if (!m) throw new Error(`the bot did not report its health address\n${err}`);
+    const m = await until(() => /http:\/\/127\.0\.0\.1:(\d+)\/healthz/.exec(err), () => `the bot reporting its health address\n${err}`);
     return Number(m[1]);
   };
   return {
