@@ -185,15 +185,18 @@ function random(seed: number): () => number {
 }
 
 /**
- * The shortest of three runs, in ms: quadratic work on these sizes takes seconds, so a case
- * over 100 ms three times running is no scheduling hiccup.
+ * The least CPU time of three runs, in ms. CPU time, not time on the clock: the suite runs
+ * several files at once, and a process waiting for a core is not working (a 55-character command
+ * once took 109 ms on the clock three times running). Quadratic work on these sizes takes seconds
+ * of CPU, so the 100 ms bound still tells linear from not.
  */
 function bestOf3(fn: () => void): number {
   let best = Infinity;
   for (let i = 0; i < 3; i++) {
-    const t = performance.now();
+    const before = process.cpuUsage();
     fn();
-    best = Math.min(best, performance.now() - t);
+    const used = process.cpuUsage(before);
+    best = Math.min(best, (used.user + used.system) / 1_000);
     if (best < 100) break;
   }
   return best;
@@ -211,7 +214,7 @@ describe('hostile input costs linear time (seeded fuzz)', () => {
   const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const ctx = { now: Date.parse('2024-01-01T00:00:00Z'), page: 'https://status.example.com/' };
 
-  it('reads 2,000 generated feeds, each within 100 ms', () => {
+  it('reads 2,000 generated feeds, each within 100 ms of CPU', () => {
     const rnd = random(11);
     for (let n = 0; n < 2_000; n++) {
       // XML escaping makes the document up to four times as long: 32 KB of text is 128 KB of feed.
@@ -228,11 +231,11 @@ describe('hostile input costs linear time (seeded fuzz)', () => {
           // A refusal is an answer too; only time matters here.
         }
       });
-      assert.ok(ms < 100, `feed case ${n} (${size} characters) took ${Math.round(ms)} ms`);
+      assert.ok(ms < 100, `feed case ${n} (${size} characters) took ${Math.round(ms)} ms of CPU`);
     }
   });
 
-  it('reads 1,000 generated JSON payloads for each JSON status page kind, each within 100 ms', () => {
+  it('reads 1,000 generated JSON payloads for each JSON status page kind, each within 100 ms of CPU', () => {
     const rnd = random(12);
     const value = (depth: number): unknown => {
       const r = rnd();
@@ -251,12 +254,12 @@ describe('hostile input costs linear time (seeded fuzz)', () => {
             // refused: fine
           }
         });
-        assert.ok(ms < 100, `${kind} case ${n} took ${Math.round(ms)} ms`);
+        assert.ok(ms < 100, `${kind} case ${n} took ${Math.round(ms)} ms of CPU`);
       }
     }
   });
 
-  it('answers 3,000 generated command lines, each within 100 ms, never by throwing', () => {
+  it('answers 3,000 generated command lines, each within 100 ms of CPU, never by throwing', () => {
     const rnd = random(13);
     const catalog = loadCatalog();
     const resolve = createResolver(indexCatalog(catalog.services), makePolicy());
@@ -271,7 +274,7 @@ describe('hostile input costs linear time (seeded fuzz)', () => {
         if (parsed.ok && 'target' in parsed.command) resolve(parsed.command.target);
         resolve(line.slice(0, 2_000));
       });
-      assert.ok(ms < 100, `command case ${n} (${line.length} characters) took ${Math.round(ms)} ms`);
+      assert.ok(ms < 100, `command case ${n} (${line.length} characters) took ${Math.round(ms)} ms of CPU`);
     }
   });
 
@@ -279,15 +282,15 @@ describe('hostile input costs linear time (seeded fuzz)', () => {
     // As a status feed carries HTML: raw, inside CDATA (39 s before the tag stripper was made linear).
     const lt = `<rss version="2.0"><channel><title>x</title><item><title>t</title><pubDate>Sun, 31 Dec 2023 23:00:00 GMT</pubDate><description><![CDATA[<p>${'<'.repeat(131_072)}]]></description></item></channel></rss>`;
     const feedMs = bestOf3(() => PROVIDERS.feed.parse([lt], ctx));
-    assert.ok(feedMs < 100, `the feed took ${Math.round(feedMs)} ms`);
+    assert.ok(feedMs < 100, `the feed took ${Math.round(feedMs)} ms of CPU`);
     // Many status labels and none of the times they usually follow: each search is made once.
     for (const piece of ['<strong>x</strong>', '<strong>Update</strong> - a</p>', '<small>t</small>']) {
       const many = `<rss version="2.0"><channel><title>x</title><item><title>t</title><pubDate>Sun, 31 Dec 2023 23:00:00 GMT</pubDate><description><![CDATA[${piece.repeat(10_000)}]]></description></item></channel></rss>`;
       const ms = bestOf3(() => PROVIDERS.feed.parse([many], ctx));
-      assert.ok(ms < 100, `10,000 × ${piece} took ${Math.round(ms)} ms`);
+      assert.ok(ms < 100, `10,000 × ${piece} took ${Math.round(ms)} ms of CPU`);
     }
     const resolve = createResolver(indexCatalog(loadCatalog().services), makePolicy());
     const nameMs = bestOf3(() => resolve('q'.repeat(40_000)));
-    assert.ok(nameMs < 100, `the name took ${Math.round(nameMs)} ms`);
+    assert.ok(nameMs < 100, `the name took ${Math.round(nameMs)} ms of CPU`);
   });
 });
