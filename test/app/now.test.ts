@@ -30,6 +30,19 @@ async function askUntil(bot: BotProcess, line: string, re: RegExp, timeoutMs = 4
   }
 }
 
+/**
+ * A wait for an alert that, if it fails, also tells what the bot's /healthz said then (its
+ * scheduler and its status page reader): where the story stopped, not only that it did.
+ */
+async function alerted(bot: BotProcess, re: RegExp): Promise<void> {
+  try {
+    await bot.waitFor(re, 40_000);
+  } catch (err) {
+    const health = await bot.health().then((h) => JSON.stringify(h), (e: unknown) => `unavailable: ${String(e)}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- /healthz then:\n${health}`);
+  }
+}
+
 describe('background status reads: /isdown now and history of services nobody watches', () => {
   let site: FakeTarget;
   let pages: FakeTarget;
@@ -102,17 +115,17 @@ describe('background status reads: /isdown now and history of services nobody wa
 
     const major = JSON.parse(fixture('atlassian-major.json')) as { incidents: { status: string; incident_updates: { body: string; status: string; created_at: string; display_at: string }[] }[] };
     pages.set(CHATTY, { kind: 'ok', body: JSON.stringify(major), contentType: JSON_TYPE, validators: { lastModified: 'Fri, 27 Nov 2026 12:00:00 GMT' } });
-    await bot.waitFor(/Chatty: the status page reports a major outage\./, 40_000);
-    await bot.waitFor(/🔧 Chatty plans maintenance .*: Network Maintenance \(No Interruption Expected\)/, 40_000);
+    await alerted(bot, /Chatty: the status page reports a major outage\./);
+    await alerted(bot, /🔧 Chatty plans maintenance .*: Network Maintenance \(No Interruption Expected\)/);
 
     const update = { ...major.incidents[0]!.incident_updates[0]!, status: 'monitoring', body: 'A fix has been deployed; we are watching the sandwiches.', created_at: '2026-11-27T12:30:00Z', display_at: '2026-11-27T12:30:00Z' };
     major.incidents[0]!.incident_updates.unshift(update);
     major.incidents[0]!.status = 'monitoring';
     pages.set(CHATTY, { kind: 'ok', body: JSON.stringify(major), contentType: JSON_TYPE, validators: { lastModified: 'Fri, 27 Nov 2026 12:30:00 GMT' } });
-    await bot.waitFor(/Chatty's status page, .* — Unplanned Database Outage \(monitoring\)[\s\S]*watching the sandwiches/, 40_000);
+    await alerted(bot, /Chatty's status page, .* — Unplanned Database Outage \(monitoring\)[\s\S]*watching the sandwiches/);
 
     pages.set(CHATTY, { kind: 'ok', body: fixture('atlassian-discord-operational.json'), contentType: JSON_TYPE, validators: { lastModified: 'Fri, 27 Nov 2026 13:00:00 GMT' } });
-    await bot.waitFor(/Chatty .*(recovered|is up)/i, 40_000);
+    await alerted(bot, /Chatty .*(recovered|is up)/i);
     const told = bot.output().slice(quiet);
     // One outage alert, one announcement: not one per round.
     assert.equal(told.match(/plans maintenance/g)?.length, 1);
