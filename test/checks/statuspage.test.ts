@@ -11,6 +11,7 @@ import type { StatusPageKind } from '../../src/core/types.ts';
 import { readStatus } from '../../src/core/verdict.ts';
 import { fixture, startStatusPages } from '../fakes/statuspage.ts';
 import type { FakeTarget } from '../fakes/target.ts';
+import { until } from '../support/until.ts';
 
 const ctx = { now: Date.parse('2026-11-20T11:00:00Z'), page: 'https://status.example' };
 
@@ -228,6 +229,26 @@ describe('status pages through the fake server', () => {
     t += 61_000;
     await source.read({ kind: 'atlassian', url });
     assert.equal((server.hits.get('/discord/api/v2/summary.json') ?? 0) - before, 2);
+  });
+
+  it('keeps a newer answer when an older read of the page fails after it', async () => {
+    const t = 1_000;
+    const source = createStatusSource({ prober, ttlMs: 60_000, now: () => t });
+    const path = '/late-failure/api/v2/summary.json';
+    const ref = { kind: 'atlassian' as const, url: `${server.url}${path}` };
+    server.set(path, { kind: 'ok', status: 503, body: 'Service Unavailable', delayMs: 300 });
+    // A vendor watch's read, slow and about to fail...
+    const late = source.read(ref);
+    await until(() => server.hits.get(path), 'the first read reaching the page');
+    // ...while the background reader reads the page again, which answers now.
+    server.set(path, { kind: 'ok', body: fixture('atlassian-major.json'), contentType: 'application/json' });
+    const fresh = await source.refresh(ref, 60_000);
+    assert.equal(fresh.outcome.ok, true);
+    assert.equal((await late).ok, false);
+    const after = await source.read(ref);
+    assert.ok(after.ok, `the page reads as the newer answer, not the older failure (${after.ok ? '' : after.reason})`);
+    assert.equal(after.report.indicator, 'major');
+    assert.equal(server.hits.get(path), 2, 'and from the cache');
   });
 
   const broken: [string, RegExp][] = [

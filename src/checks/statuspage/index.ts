@@ -99,7 +99,9 @@ export function createStatusSource(opts: StatusSourceOptions): StatusSource {
     const key = pageKey(ref);
     cache.set(key, { until: t + holdMs, outcome });
     void outcome.then((o) => {
-      if (!o.ok) cache.set(key, { until: t + (opts.failureTtlMs ?? Math.min(holdMs, 15_000)), outcome });
+      // A failure is held for less time, but only while it is still the latest read: a slow read
+      // that fails after a newer one answered must not put its failure over the newer answer.
+      if (!o.ok && cache.get(key)?.outcome === outcome) cache.set(key, { until: t + (opts.failureTtlMs ?? Math.min(holdMs, 15_000)), outcome });
     });
     if (cache.size > 5_000) for (const [k, v] of cache) if (v.until <= t) cache.delete(k);
   }
