@@ -14,8 +14,8 @@ const CHATTY = '/chatty/api/v2/summary.json';
 
 /** Asks again until the answer matches: the background reads land on their own schedule. */
 async function askUntil(bot: BotProcess, line: string, re: RegExp, timeoutMs = 40_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  let answer = '';
+  const ask = async () => {
     const from = bot.output().length;
     bot.send(line);
     try {
@@ -24,23 +24,10 @@ async function askUntil(bot: BotProcess, line: string, re: RegExp, timeoutMs = 4
       // no prompt: fine, look at what came
     }
     await new Promise((r) => setTimeout(r, 700));
-    const answer = bot.output().slice(from);
-    if (re.test(answer)) return answer;
-    if (Date.now() > deadline) throw new Error(`no answer to "${line}" matched ${re}; the last was:\n${answer}\n--- stderr:\n${bot.errors()}`);
-  }
-}
-
-/**
- * A wait for an alert that, if it fails, also tells what the bot's /healthz said then (its
- * scheduler and its status page reader): where the story stopped, not only that it did.
- */
-async function alerted(bot: BotProcess, re: RegExp): Promise<void> {
-  try {
-    await bot.waitFor(re, 40_000);
-  } catch (err) {
-    const health = await bot.health().then((h) => JSON.stringify(h), (e: unknown) => `unavailable: ${String(e)}`);
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- /healthz then:\n${health}`);
-  }
+    answer = bot.output().slice(from);
+    return re.test(answer) && answer;
+  };
+  return until(ask, () => `an answer to "${line}" matching ${re}; the last was:\n${answer}\n--- stderr:\n${bot.errors()}`, { withinMs: timeoutMs });
 }
 
 describe('background status reads: /isdown now and history of services nobody watches', () => {
@@ -115,17 +102,17 @@ describe('background status reads: /isdown now and history of services nobody wa
 
     const major = JSON.parse(fixture('atlassian-major.json')) as { incidents: { status: string; incident_updates: { body: string; status: string; created_at: string; display_at: string }[] }[] };
     pages.set(CHATTY, { kind: 'ok', body: JSON.stringify(major), contentType: JSON_TYPE, validators: { lastModified: 'Fri, 27 Nov 2026 12:00:00 GMT' } });
-    await alerted(bot, /Chatty: the status page reports a major outage\./);
-    await alerted(bot, /🔧 Chatty plans maintenance .*: Network Maintenance \(No Interruption Expected\)/);
+    await bot.waitFor(/Chatty: the status page reports a major outage\./, 40_000);
+    await bot.waitFor(/🔧 Chatty plans maintenance .*: Network Maintenance \(No Interruption Expected\)/, 40_000);
 
     const update = { ...major.incidents[0]!.incident_updates[0]!, status: 'monitoring', body: 'A fix has been deployed; we are watching the sandwiches.', created_at: '2026-11-27T12:30:00Z', display_at: '2026-11-27T12:30:00Z' };
     major.incidents[0]!.incident_updates.unshift(update);
     major.incidents[0]!.status = 'monitoring';
     pages.set(CHATTY, { kind: 'ok', body: JSON.stringify(major), contentType: JSON_TYPE, validators: { lastModified: 'Fri, 27 Nov 2026 12:30:00 GMT' } });
-    await alerted(bot, /Chatty's status page, .* — Unplanned Database Outage \(monitoring\)[\s\S]*watching the sandwiches/);
+    await bot.waitFor(/Chatty's status page, .* — Unplanned Database Outage \(monitoring\)[\s\S]*watching the sandwiches/, 40_000);
 
     pages.set(CHATTY, { kind: 'ok', body: fixture('atlassian-discord-operational.json'), contentType: JSON_TYPE, validators: { lastModified: 'Fri, 27 Nov 2026 13:00:00 GMT' } });
-    await alerted(bot, /Chatty .*(recovered|is up)/i);
+    await bot.waitFor(/Chatty .*(recovered|is up)/i, 40_000);
     const told = bot.output().slice(quiet);
     // One outage alert, one announcement: not one per round.
     assert.equal(told.match(/plans maintenance/g)?.length, 1);

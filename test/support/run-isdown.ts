@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { until } from './until.ts';
 
 const ENTRY = new URL('../../src/app/main.ts', import.meta.url).pathname;
+/** The line a bot logs once it listens. */
+const HEALTH_AT = /http:\/\/127\.0\.0\.1:(\d+)\/healthz/;
 
 export interface Run {
   code: number | null;
@@ -64,7 +66,10 @@ export function runIsdown(args: string[], env: Record<string, string>, stdin?: s
 
 export interface BotProcess {
   send(line: string): void;
-  /** Resolves with the output once it matches; rejects after the safety timeout. */
+  /**
+   * Resolves with the output once it matches; rejects after the safety timeout with what the bot
+   * printed and what its /healthz said then (its scheduler, store, outbox and status page reader).
+   */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
   /** The same, on stderr (logs: where a worker says it is ready). */
   waitForErr(re: RegExp, timeoutMs?: number): Promise<string>;
@@ -101,7 +106,7 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const port = async () => {
-    const m = await until(() => /http:\/\/127\.0\.0\.1:(\d+)\/healthz/.exec(err), () => `the bot reporting its health address\n${err}`);
+    const m = await until(() => HEALTH_AT.exec(err), () => `the bot reporting its health address\n${err}`);
     return Number(m[1]);
   };
   return {
@@ -134,6 +139,17 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
     },
   };
 
+  /** For a failure message: /healthz as it answers now, or nothing when the bot never said where it listens. */
+  async function healthThen(): Promise<string> {
+    const at = HEALTH_AT.exec(err);
+    if (!at) return '';
+    const said = await fetch(`http://127.0.0.1:${at[1]}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+      (res) => res.text(),
+      (e: unknown) => `unavailable: ${String(e)}`,
+    );
+    return `\n--- /healthz then:\n${said}`;
+  }
+
   function waitOn(text: () => string, re: RegExp, timeoutMs = 20_000): Promise<string> {
     return new Promise((resolve, reject) => {
       const check = () => {
@@ -145,7 +161,7 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
       };
       const timer = setTimeout(() => {
         listeners.delete(check);
-        reject(new Error(`timed out waiting for ${re}\n--- stdout:\n${out}\n--- stderr:\n${err}`));
+        void healthThen().then((health) => reject(new Error(`timed out waiting for ${re}\n--- stdout:\n${out}\n--- stderr:\n${err}${health}`)));
       }, timeoutMs);
       listeners.add(check);
       check();
