@@ -75,7 +75,7 @@ describe("a host's check slots", () => {
     try {
       await until(() => probed.length >= 2, () => `the second check of the host, while the first result was still being written (${probed.length} checked)`, { withinMs: 10_000 });
       assert.ok(writesWaiting >= 1, 'the first result reached the store');
-      assert.equal(probed.length, 2);
+      assert.equal(probed.length, 2, 'the host checked twice, no more');
     } finally {
       open();
       await watcher.stop();
